@@ -1,0 +1,1 @@
+namespace RnnGen.Generators { internal static class Build { } }

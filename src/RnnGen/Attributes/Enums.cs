@@ -1,0 +1,28 @@
+namespace RnnGen;
+
+/// <summary>Nonlinearity of a vanilla (Elman) RNN cell: <c>h' = act(W_ih x + b_ih + W_hh h + b_hh)</c>.</summary>
+public enum RnnActivation
+{
+    /// <summary>Hyperbolic tangent, PyTorch's default <c>nonlinearity='tanh'</c>.</summary>
+    Tanh = 0,
+    /// <summary>Rectified linear unit, PyTorch's <c>nonlinearity='relu'</c>.</summary>
+    Relu = 1,
+}
+
+/// <summary>Output nonlinearity of the dense head; it also chooses the training loss.</summary>
+public enum DenseActivation
+{
+    /// <summary>Raw linear outputs; trained with mean squared error against float targets.</summary>
+    Identity = 0,
+    /// <summary>Softmax over the outputs; trained with cross-entropy against token-id targets.</summary>
+    Softmax = 1,
+}
+
+/// <summary>Which time steps the dense head runs on.</summary>
+public enum OutputSteps
+{
+    /// <summary>Aligned many-to-many: one output per input step.</summary>
+    AllSteps = 0,
+    /// <summary>Many-to-one: a single output after the last step.</summary>
+    LastStep = 1,
+}

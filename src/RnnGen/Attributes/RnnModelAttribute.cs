@@ -1,0 +1,64 @@
+using System;
+
+namespace RnnGen;
+
+/// <summary>
+/// Marks a <see langword="partial"/> class as a recurrent network with fixed shapes. The RnnGen source generator
+/// expands the class into forward, streaming-step and backpropagation-through-time code. The layer attributes on the
+/// same class (<see cref="InputAttribute"/>, a recurrent layer such as <see cref="LstmAttribute"/>, then
+/// <see cref="DenseAttribute"/>) describe the network, in source order.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RnnModelAttribute : Attribute
+{
+    /// <summary>Number of time steps <c>T</c> in one training or inference sequence.</summary>
+    public int SequenceLength { get; set; }
+
+    /// <summary>Number of sequences <c>B</c> processed together; defaults to 1.</summary>
+    public int BatchSize { get; set; } = 1;
+}
+
+/// <summary>Float-vector input of <see cref="Size"/> features per time step.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class InputAttribute : Attribute
+{
+    /// <summary>Creates a float-vector input.</summary>
+    /// <param name="size">Features per time step.</param>
+    public InputAttribute(int size) => Size = size;
+
+    /// <summary>Features per time step.</summary>
+    public int Size { get; }
+}
+
+/// <summary>Token-id input looked up in a learned table of shape [<see cref="Vocabulary"/>, <see cref="Size"/>]
+/// (PyTorch <c>nn.Embedding</c>, parameter <c>embedding.weight</c>).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class EmbeddingAttribute : Attribute
+{
+    /// <summary>Creates a token-id input through an embedding table.</summary>
+    /// <param name="vocabulary">Number of distinct token ids.</param>
+    /// <param name="size">Embedding width.</param>
+    public EmbeddingAttribute(int vocabulary, int size)
+    {
+        Vocabulary = vocabulary;
+        Size = size;
+    }
+
+    /// <summary>Number of distinct token ids.</summary>
+    public int Vocabulary { get; }
+
+    /// <summary>Embedding width.</summary>
+    public int Size { get; }
+}
+
+/// <summary>Token-id input encoded as a one-hot vector of <see cref="Vocabulary"/> entries.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class OneHotAttribute : Attribute
+{
+    /// <summary>Creates a one-hot token input.</summary>
+    /// <param name="vocabulary">Number of distinct token ids.</param>
+    public OneHotAttribute(int vocabulary) => Vocabulary = vocabulary;
+
+    /// <summary>Number of distinct token ids.</summary>
+    public int Vocabulary { get; }
+}
