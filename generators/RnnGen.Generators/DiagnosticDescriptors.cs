@@ -1,0 +1,106 @@
+using System;
+using Microsoft.CodeAnalysis;
+
+namespace RnnGen.Generators;
+
+/// <summary>
+/// Every diagnostic RnnGen reports. IDs are never reused; each has a help page at docs/diagnostics/{ID}.md and an
+/// entry in AnalyzerReleases.Unshipped.md.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "RnnGen";
+    private const string HelpLinkBase = "https://github.com/rnngen/RnnGen/blob/main/docs/diagnostics/";
+
+    public static readonly DiagnosticDescriptor ModelNotPartial = Create(
+        "RNN0001",
+        "Model class must be partial",
+        "The class '{0}' has [RnnModel] but is not partial; add the 'partial' modifier so RnnGen can add the network code",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Create(
+        "RNN0002",
+        "Containing type must be partial",
+        "The model '{0}' is nested in '{1}', which is not partial; make every containing type partial",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor GenericModel = Create(
+        "RNN0003",
+        "Model class cannot be generic",
+        "The model '{0}' or a type containing it is generic; shapes are fixed at compile time, so declare a non-generic class",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor MissingInput = Create(
+        "RNN0004",
+        "Model has no input",
+        "The model '{0}' has no input; add [Input(size)] for float vectors or [Embedding(vocabulary, size)] for token ids",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor ConflictingInputs = Create(
+        "RNN0005",
+        "Model has more than one input",
+        "The model '{0}' declares both [Input] and [Embedding]; keep exactly one",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor MissingRecurrentLayer = Create(
+        "RNN0006",
+        "Model has no recurrent layer",
+        "The model '{0}' has no recurrent layer; add [SimpleRnn(hidden)], [Lstm(hidden)] or [Gru(hidden)]",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor MissingHead = Create(
+        "RNN0007",
+        "Model has no dense head",
+        "The model '{0}' has no output layer; add [Dense(outputSize)] after the recurrent layers",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor SizeOutOfRange = Create(
+        "RNN0008",
+        "Size is out of range",
+        "{0} is {1}; it must be between {2} and {3}",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnknownEnumValue = Create(
+        "RNN0009",
+        "Unknown option value",
+        "{0} has the value {1}, which is not a defined {2}; use one of {3}",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor WorkspaceTooLarge = Create(
+        "RNN0010",
+        "Model buffers are too large",
+        "The model '{0}' needs {1} floats of activations; the limit is {2}; reduce SequenceLength, BatchSize or the layer sizes",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor InvalidAttributeArguments = Create(
+        "RNN0011",
+        "Attribute arguments are invalid",
+        "The attribute [{0}] has arguments RnnGen cannot read; fix the compile errors on it",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor InternalError = Create(
+        "RNN0012",
+        "RnnGen could not process the model",
+        "RnnGen failed while reading '{0}' ({1}); please report this declaration",
+        DiagnosticSeverity.Error);
+
+    public static DiagnosticDescriptor ById(string id) => id switch
+    {
+        "RNN0001" => ModelNotPartial,
+        "RNN0002" => ContainingTypeNotPartial,
+        "RNN0003" => GenericModel,
+        "RNN0004" => MissingInput,
+        "RNN0005" => ConflictingInputs,
+        "RNN0006" => MissingRecurrentLayer,
+        "RNN0007" => MissingHead,
+        "RNN0008" => SizeOutOfRange,
+        "RNN0009" => UnknownEnumValue,
+        "RNN0010" => WorkspaceTooLarge,
+        "RNN0011" => InvalidAttributeArguments,
+        "RNN0012" => InternalError,
+        _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Unknown RnnGen diagnostic ID."),
+    };
+
+    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
+        new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
+}

@@ -1,0 +1,86 @@
+using RnnGen.Generators.Helpers;
+
+namespace RnnGen.Generators.Model;
+
+/// <summary>Everything the emitter needs to write one model; plain equatable data, never a Roslyn symbol.</summary>
+internal sealed record ModelSpec(
+    TypeSpec Type,
+    int SequenceLength,
+    int BatchSize,
+    InputSpec Input,
+    EquatableArray<LayerSpec> Layers,
+    HeadSpec Head)
+{
+    public LayerSpec TopLayer => Layers[Layers.Count - 1];
+}
+
+/// <summary>The partial class to extend, with the chain of containing types it is nested in (outermost first).</summary>
+internal sealed record TypeSpec(string? Namespace, string Name, string Accessibility, EquatableArray<ContainingTypeSpec> ContainingTypes)
+{
+    public string FullName
+    {
+        get
+        {
+            string prefix = Namespace is null ? "" : Namespace + ".";
+            foreach (ContainingTypeSpec containing in ContainingTypes)
+                prefix += containing.Name + ".";
+            return prefix + Name;
+        }
+    }
+}
+
+/// <summary>A type that contains the model class; <see cref="Keyword"/> is <c>class</c>, <c>struct</c>, <c>record</c>...</summary>
+internal sealed record ContainingTypeSpec(string Keyword, string Name);
+
+internal enum InputKind
+{
+    Vector,
+    Embedding,
+}
+
+/// <summary>How one time step's input enters the first layer: a float vector, or a token id looked up in a table.</summary>
+internal sealed record InputSpec(InputKind Kind, int Size, int Vocabulary);
+
+internal enum CellKind
+{
+    SimpleRnn,
+    Lstm,
+    Gru,
+}
+
+internal enum Activation
+{
+    Tanh = 0,
+    Relu = 1,
+}
+
+/// <summary>One recurrent layer after stacking is expanded: layer <see cref="Index"/> reads <see cref="InputSize"/> features.</summary>
+internal sealed record LayerSpec(int Index, CellKind Cell, int InputSize, int HiddenSize, Activation Activation, bool Bias)
+{
+    /// <summary>Gates per hidden unit: 1 for a vanilla RNN, 4 for LSTM (i,f,g,o), 3 for GRU (r,z,n).</summary>
+    public int GateCount => Cell switch
+    {
+        CellKind.Lstm => 4,
+        CellKind.Gru => 3,
+        _ => 1,
+    };
+
+    public int GateWidth => GateCount * HiddenSize;
+
+    public bool HasCellState => Cell == CellKind.Lstm;
+}
+
+internal enum HeadActivation
+{
+    Identity = 0,
+    Softmax = 1,
+}
+
+internal enum HeadSteps
+{
+    AllSteps = 0,
+    LastStep = 1,
+}
+
+/// <summary>The dense head on top of the recurrent stack, and therefore the loss.</summary>
+internal sealed record HeadSpec(int OutputSize, HeadActivation Activation, HeadSteps Steps);

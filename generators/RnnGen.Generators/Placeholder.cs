@@ -1,1 +1,0 @@
-namespace RnnGen.Generators { internal static class Build { } }
