@@ -30,7 +30,7 @@ public sealed partial class RnnGenerator
                 w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
                 w.Line("ValidateLength(outputs.Length, OutputLength, nameof(outputs));");
                 w.Line(tokens ? "RunForward(Embed(inputs));" : "RunForward(inputs);");
-                w.Line("_workspace.AsSpan(OutputOffset, OutputLength).CopyTo(outputs);");
+                w.Line("new global::System.Span<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);");
                 if (c.IsClassifier)
                     w.Line("global::RnnGen.Losses.Softmax(outputs, OutputSize);");
             }
@@ -41,7 +41,7 @@ public sealed partial class RnnGenerator
                 w.Line("/// <summary>Looks up each token's embedding row: x[t, b] = embedding.weight[token[t, b]].</summary>");
                 using (w.Block($"private {ReadOnlySpan} Embed(global::System.ReadOnlySpan<int> tokens)"))
                 {
-                    w.Line($"{Span} embedded = _workspace.AsSpan(EmbeddedInputOffset, SequenceLength * BatchSize * InputSize);");
+                    w.Line($"{Span} embedded = new global::System.Span<float>(_workspace, EmbeddedInputOffset, SequenceLength * BatchSize * InputSize);");
                     w.Line($"{Kernels}.Embedding.Gather(Parameters.Values.Slice({c.Layout.Parameters[0].PropertyName}Offset, {c.Layout.Parameters[0].PropertyName}Length), tokens, embedded, InputSize);");
                     w.Line("return embedded;");
                 }

@@ -63,7 +63,7 @@ public sealed partial class RnnGenerator
                 }
                 w.Line();
                 w.Line("/// <summary>The whole recurrent state as one vector (every layer's h, then c for LSTM layers), for saving or inspection.</summary>");
-                w.Line($"public {Span} Values => Buffer.AsSpan(0, StateLength);");
+                w.Line($"public {Span} Values => new global::System.Span<float>(Buffer, 0, StateLength);");
                 w.Line();
                 w.Line("/// <summary>Hidden state h of a layer.</summary>");
                 w.Line("/// <param name=\"layer\">Layer index.</param>");
@@ -71,7 +71,7 @@ public sealed partial class RnnGenerator
                 w.Line("{");
                 w.Indent();
                 foreach (LayerSpec layer in m.Layers)
-                    w.Line($"{Int(layer.Index)} => Buffer.AsSpan({Int(hidden[layer.Index])}, {Int(layer.HiddenSize)}),");
+                    w.Line($"{Int(layer.Index)} => new global::System.Span<float>(Buffer, {Int(hidden[layer.Index])}, {Int(layer.HiddenSize)}),");
                 w.Line($"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"Layer must be 0 to {Int(m.Layers.Count - 1)}.\"),");
                 w.Unindent();
                 w.Line("};");
@@ -86,7 +86,7 @@ public sealed partial class RnnGenerator
                     foreach (LayerSpec layer in m.Layers)
                     {
                         if (layer.HasCellState)
-                            w.Line($"{Int(layer.Index)} => Buffer.AsSpan({Int(cell[layer.Index])}, {Int(layer.HiddenSize)}),");
+                            w.Line($"{Int(layer.Index)} => new global::System.Span<float>(Buffer, {Int(cell[layer.Index])}, {Int(layer.HiddenSize)}),");
                     }
                     w.Line($"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"Cell exists for LSTM layers: {LayerList(c, l => l.HasCellState)}.\"),");
                     w.Unindent();

@@ -35,8 +35,8 @@ public sealed partial class RnnGenerator
                 w.Line("ValidateLength(targets.Length, TargetLength, nameof(targets));");
                 w.Line($"{ReadOnlySpan} x = {(tokens ? "Embed(inputs)" : "inputs")};");
                 w.Line("RunForward(x);");
-                w.Line($"{Span} y = _workspace.AsSpan(OutputOffset, OutputLength);");
-                w.Line($"{Span} dy = _workspace.AsSpan(OutputGradientOffset, OutputLength);");
+                w.Line($"{Span} y = new global::System.Span<float>(_workspace, OutputOffset, OutputLength);");
+                w.Line($"{Span} dy = new global::System.Span<float>(_workspace, OutputGradientOffset, OutputLength);");
                 w.Line(c.IsClassifier
                     ? "float loss = global::RnnGen.Losses.SoftmaxCrossEntropy(y, targets, dy, OutputSize);"
                     : "float loss = global::RnnGen.Losses.MeanSquaredError(y, targets, dy);");
@@ -48,7 +48,7 @@ public sealed partial class RnnGenerator
             {
                 w.Line();
                 w.Line("/// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>");
-                w.Line($"public global::System.ReadOnlySpan<float> InputGradient => _workspace.AsSpan(InputGradientOffset, InputLength);");
+                w.Line($"public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, InputLength);");
             }
 
             w.Line();

@@ -232,7 +232,7 @@ public sealed partial class RnnGenerator
             foreach (LayerSpec layer in c.Model.Layers)
             {
                 if (applies(layer))
-                    w.Line($"{Int(layer.Index)} => _workspace.AsSpan({offset(layer)}, L{Int(layer.Index)}StateStride),");
+                    w.Line($"{Int(layer.Index)} => new global::System.Span<float>(_workspace, {offset(layer)}, L{Int(layer.Index)}StateStride),");
             }
             w.Line($"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"{name} exists for layers: {LayerList(c, applies)}.\"),");
             w.Unindent();

@@ -59,6 +59,7 @@ public sealed partial class RnnGenerator
             HeadSpec? head = null;
             var layers = new List<LayerSpec>();
             int inputCount = 0;
+            bool declaresRecurrentLayer = false, declaresHead = false;
 
             foreach (AttributeData attribute in type.GetAttributes())
             {
@@ -68,6 +69,9 @@ public sealed partial class RnnGenerator
                     continue;
                 var reader = new AttributeReader(attribute, cancellationToken);
                 string name = attributeClass.Name;
+                inputCount += name is "InputAttribute" or "EmbeddingAttribute" ? 1 : 0;
+                declaresRecurrentLayer |= name is "SimpleRnnAttribute" or "LstmAttribute" or "GruAttribute";
+                declaresHead |= name is "DenseAttribute";
                 if (IsKnownAttribute(name) && !reader.IsWellFormed)
                 {
                     diagnostics.Add(Diagnostic(DiagnosticDescriptors.InvalidAttributeArguments, reader.AttributeLocation ?? identifier, ShortName(name)));
@@ -80,11 +84,9 @@ public sealed partial class RnnGenerator
                         batchSize = reader.ReadInt("BatchSize", -1, 1, Limits.BatchSize, 1, diagnostics);
                         break;
                     case "InputAttribute":
-                        inputCount++;
                         input = new InputSpec(InputKind.Vector, reader.ReadInt("Size", 0, 0, Limits.Features, 1, diagnostics), 0);
                         break;
                     case "EmbeddingAttribute":
-                        inputCount++;
                         int vocabulary = reader.ReadInt("Vocabulary", 0, 0, Limits.Vocabulary, 1, diagnostics);
                         input = new InputSpec(InputKind.Embedding, reader.ReadInt("Size", 1, 0, Limits.Features, 1, diagnostics), vocabulary);
                         break;
@@ -115,11 +117,11 @@ public sealed partial class RnnGenerator
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.MissingInput, modelAttribute, type.Name));
             else if (inputCount > 1)
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.ConflictingInputs, modelAttribute, type.Name));
-            if (layers.Count == 0)
+            if (!declaresRecurrentLayer)
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.MissingRecurrentLayer, modelAttribute, type.Name));
-            if (head is null)
+            if (!declaresHead)
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.MissingHead, modelAttribute, type.Name));
-            if (diagnostics.Count > 0 || input is null || head is null)
+            if (diagnostics.Count > 0 || input is null || head is null || layers.Count == 0)
                 return null;
 
             // Each layer reads the layer below; the first reads the input (or embedding) width.

@@ -1,0 +1,86 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using RnnGen.Generators.Tests.Infrastructure;
+
+namespace RnnGen.Generators.Tests;
+
+/// <summary>Generated source is reviewed through snapshots, and every snapshot must compile without a warning.</summary>
+public sealed class SnapshotTests
+{
+    private static void VerifyGenerated(string source, [System.Runtime.CompilerServices.CallerMemberName] string method = "")
+    {
+        GeneratorRun run = GeneratorHarness.Run(source);
+        Assert.Null(run.Exception);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.True(run.Problems.Count == 0, string.Join("\n", run.Problems.Take(10).Select(d => d.ToString())));
+        GeneratedSourceResult generated = Assert.Single(run.Sources);
+        Snapshot.Verify(generated.SourceText.ToString(), generated.HintName, method: method);
+    }
+
+    [Fact]
+    public void CharRnn_EmbeddingTanhSoftmax_MatchesSnapshot() => VerifyGenerated("""
+        using RnnGen;
+
+        namespace Demo;
+
+        [RnnModel(SequenceLength = 4, BatchSize = 2)]
+        [Embedding(vocabulary: 5, size: 3)]
+        [SimpleRnn(6)]
+        [Dense(5, Activation = DenseActivation.Softmax)]
+        public partial class CharRnn { }
+        """);
+
+    [Fact]
+    public void StackedRelu_MixedSizesRegression_MatchesSnapshot() => VerifyGenerated("""
+        using RnnGen;
+
+        namespace Demo.Regression;
+
+        [RnnModel(SequenceLength = 3, BatchSize = 1)]
+        [Input(2)]
+        [SimpleRnn(5, Activation = RnnActivation.Relu)]
+        [SimpleRnn(3, Activation = RnnActivation.Relu, Bias = false)]
+        [Dense(1)]
+        internal partial class Stacked { }
+        """);
+
+    [Fact]
+    public void Lstm_TwoLayers_MatchesSnapshot() => VerifyGenerated("""
+        using RnnGen;
+
+        namespace Demo;
+
+        [RnnModel(SequenceLength = 3, BatchSize = 2)]
+        [Input(4)]
+        [Lstm(8, Layers = 2)]
+        [Dense(3, Activation = DenseActivation.Softmax)]
+        public partial class Tagger { }
+        """);
+
+    [Fact]
+    public void Gru_LastStepInNestedType_MatchesSnapshot() => VerifyGenerated("""
+        using RnnGen;
+
+        public static partial class Outer
+        {
+            [RnnModel(SequenceLength = 5)]
+            [Input(3)]
+            [Gru(4)]
+            [Dense(2, Steps = OutputSteps.LastStep)]
+            public partial class Classifier { }
+        }
+        """);
+
+    [Fact]
+    public void LongSequence_BeyondUnrollBudget_EmitsConstantStrideLoop() => VerifyGenerated("""
+        using RnnGen;
+
+        namespace Demo;
+
+        [RnnModel(SequenceLength = 300, BatchSize = 1)]
+        [Input(1)]
+        [Lstm(2)]
+        [Dense(1)]
+        public partial class LongSignal { }
+        """);
+}
