@@ -44,12 +44,11 @@ public sealed partial class RnnGenerator
                 w.Line("return loss;");
             }
 
-            if (!tokens)
-            {
-                w.Line();
-                w.Line("/// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>");
-                w.Line($"public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, InputLength);");
-            }
+            w.Line();
+            w.Line(tokens
+                ? "/// <summary>Gradient of the latest training loss with respect to the embedded inputs, [T, B, E] time-major.</summary>"
+                : "/// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>");
+            w.Line($"public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);");
 
             w.Line();
             w.Line("/// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>");

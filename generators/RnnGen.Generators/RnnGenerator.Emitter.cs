@@ -35,7 +35,9 @@ public sealed partial class RnnGenerator
 
             WriteTypeDocs(context);
             w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"RnnGen\", \"{s_version}\")]");
-            using (w.Block($"partial class {model.Type.Name}"))
+            string input = model.Input.Kind == InputKind.Embedding ? "int" : "float";
+            string target = model.Head.Activation == HeadActivation.Softmax ? "int" : "float";
+            using (w.Block($"partial class {model.Type.Name} : global::RnnGen.IRnnModel<{input}, {target}>"))
             {
                 WriteShapes(context);
                 w.Line();
@@ -188,12 +190,12 @@ public sealed partial class RnnGenerator
             StateAccessor(c, "InitialHidden", "Initial hidden state h0 of a layer, [B, H]; zero until set. Read by the next Forward or training pass.", layer => $"L{Int(layer.Index)}Hidden", _ => true);
             StateAccessor(c, "FinalHidden", "Hidden state h_n of a layer after the last step of the latest pass, [B, H].", layer => $"L{Int(layer.Index)}Hidden + {Int(m.SequenceLength)} * L{Int(layer.Index)}StateStride", _ => true);
             StateAccessor(c, "InitialHiddenGradient", "Gradient of the latest training loss with respect to h0 of a layer, [B, H].", layer => $"L{Int(layer.Index)}HiddenGradient", _ => true);
-            if (c.HasLstm)
-            {
-                StateAccessor(c, "InitialCell", "Initial cell state c0 of an LSTM layer, [B, H]; zero until set.", layer => $"L{Int(layer.Index)}Cell", l => l.HasCellState);
-                StateAccessor(c, "FinalCell", "Cell state c_n of an LSTM layer after the last step of the latest pass, [B, H].", layer => $"L{Int(layer.Index)}Cell + {Int(m.SequenceLength)} * L{Int(layer.Index)}StateStride", l => l.HasCellState);
-                StateAccessor(c, "InitialCellGradient", "Gradient of the latest training loss with respect to c0 of an LSTM layer, [B, H].", layer => $"L{Int(layer.Index)}CellGradient", l => l.HasCellState);
-            }
+            StateAccessor(c, "InitialCell", "Initial cell state c0 of an LSTM layer, [B, H]; zero until set.", layer => $"L{Int(layer.Index)}Cell", l => l.HasCellState);
+            StateAccessor(c, "FinalCell", "Cell state c_n of an LSTM layer after the last step of the latest pass, [B, H].", layer => $"L{Int(layer.Index)}Cell + {Int(m.SequenceLength)} * L{Int(layer.Index)}StateStride", l => l.HasCellState);
+            StateAccessor(c, "InitialCellGradient", "Gradient of the latest training loss with respect to c0 of an LSTM layer, [B, H].", layer => $"L{Int(layer.Index)}CellGradient", l => l.HasCellState);
+            w.Line();
+            foreach (string name in new[] { "SequenceLength", "BatchSize", "LayerCount", "InputLength", "OutputLength", "TargetLength" })
+                w.Line($"int global::RnnGen.IRnnModel.{name} => {name};");
             w.Line();
             w.Line("/// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>");
             using (w.Block("public void ResetState()"))
@@ -234,7 +236,10 @@ public sealed partial class RnnGenerator
                 if (applies(layer))
                     w.Line($"{Int(layer.Index)} => new global::System.Span<float>(_workspace, {offset(layer)}, L{Int(layer.Index)}StateStride),");
             }
-            w.Line($"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"{name} exists for layers: {LayerList(c, applies)}.\"),");
+            string layers = LayerList(c, applies);
+            w.Line(layers.Length == 0
+                ? $"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"This model has no LSTM layer, so no {name}.\"),"
+                : $"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"{name} exists for layers: {layers}.\"),");
             w.Unindent();
             w.Line("};");
         }

@@ -15,7 +15,7 @@ namespace Demo
     /// </code>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("RnnGen", "{version}")]
-    partial class CharRnn
+    partial class CharRnn : global::RnnGen.IRnnModel<int, int>
     {
         /// <summary>Time steps per sequence, T.</summary>
         public const int SequenceLength = 4;
@@ -139,6 +139,34 @@ namespace Demo
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
+        /// <summary>Initial cell state c0 of an LSTM layer, [B, H]; zero until set.</summary>
+        /// <param name="layer">Layer index, 0 to 0.</param>
+        public global::System.Span<float> InitialCell(int layer) => layer switch
+        {
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no InitialCell."),
+        };
+
+        /// <summary>Cell state c_n of an LSTM layer after the last step of the latest pass, [B, H].</summary>
+        /// <param name="layer">Layer index, 0 to 0.</param>
+        public global::System.Span<float> FinalCell(int layer) => layer switch
+        {
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no FinalCell."),
+        };
+
+        /// <summary>Gradient of the latest training loss with respect to c0 of an LSTM layer, [B, H].</summary>
+        /// <param name="layer">Layer index, 0 to 0.</param>
+        public global::System.Span<float> InitialCellGradient(int layer) => layer switch
+        {
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no InitialCellGradient."),
+        };
+
+        int global::RnnGen.IRnnModel.SequenceLength => SequenceLength;
+        int global::RnnGen.IRnnModel.BatchSize => BatchSize;
+        int global::RnnGen.IRnnModel.LayerCount => LayerCount;
+        int global::RnnGen.IRnnModel.InputLength => InputLength;
+        int global::RnnGen.IRnnModel.OutputLength => OutputLength;
+        int global::RnnGen.IRnnModel.TargetLength => TargetLength;
+
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
@@ -224,6 +252,9 @@ namespace Demo
             RunBackward(x, inputs);
             return loss;
         }
+
+        /// <summary>Gradient of the latest training loss with respect to the embedded inputs, [T, B, E] time-major.</summary>
+        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<int> tokens)

@@ -15,7 +15,7 @@ namespace Demo
     /// </code>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("RnnGen", "{version}")]
-    partial class LongSignal
+    partial class LongSignal : global::RnnGen.IRnnModel<float, float>
     {
         /// <summary>Time steps per sequence, T.</summary>
         public const int SequenceLength = 300;
@@ -158,6 +158,13 @@ namespace Demo
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCellGradient exists for layers: 0."),
         };
 
+        int global::RnnGen.IRnnModel.SequenceLength => SequenceLength;
+        int global::RnnGen.IRnnModel.BatchSize => BatchSize;
+        int global::RnnGen.IRnnModel.LayerCount => LayerCount;
+        int global::RnnGen.IRnnModel.InputLength => InputLength;
+        int global::RnnGen.IRnnModel.OutputLength => OutputLength;
+        int global::RnnGen.IRnnModel.TargetLength => TargetLength;
+
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
@@ -237,7 +244,7 @@ namespace Demo
         }
 
         /// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>
-        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, InputLength);
+        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<float> x)

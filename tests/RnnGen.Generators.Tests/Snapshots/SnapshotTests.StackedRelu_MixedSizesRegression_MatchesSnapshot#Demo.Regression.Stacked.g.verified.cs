@@ -16,7 +16,7 @@ namespace Demo.Regression
     /// </code>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("RnnGen", "{version}")]
-    partial class Stacked
+    partial class Stacked : global::RnnGen.IRnnModel<float, float>
     {
         /// <summary>Time steps per sequence, T.</summary>
         public const int SequenceLength = 3;
@@ -150,6 +150,34 @@ namespace Demo.Regression
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0, 1."),
         };
 
+        /// <summary>Initial cell state c0 of an LSTM layer, [B, H]; zero until set.</summary>
+        /// <param name="layer">Layer index, 0 to 1.</param>
+        public global::System.Span<float> InitialCell(int layer) => layer switch
+        {
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no InitialCell."),
+        };
+
+        /// <summary>Cell state c_n of an LSTM layer after the last step of the latest pass, [B, H].</summary>
+        /// <param name="layer">Layer index, 0 to 1.</param>
+        public global::System.Span<float> FinalCell(int layer) => layer switch
+        {
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no FinalCell."),
+        };
+
+        /// <summary>Gradient of the latest training loss with respect to c0 of an LSTM layer, [B, H].</summary>
+        /// <param name="layer">Layer index, 0 to 1.</param>
+        public global::System.Span<float> InitialCellGradient(int layer) => layer switch
+        {
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no InitialCellGradient."),
+        };
+
+        int global::RnnGen.IRnnModel.SequenceLength => SequenceLength;
+        int global::RnnGen.IRnnModel.BatchSize => BatchSize;
+        int global::RnnGen.IRnnModel.LayerCount => LayerCount;
+        int global::RnnGen.IRnnModel.InputLength => InputLength;
+        int global::RnnGen.IRnnModel.OutputLength => OutputLength;
+        int global::RnnGen.IRnnModel.TargetLength => TargetLength;
+
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
@@ -241,7 +269,7 @@ namespace Demo.Regression
         }
 
         /// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>
-        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, InputLength);
+        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<float> x)

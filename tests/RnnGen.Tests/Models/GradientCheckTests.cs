@@ -1,0 +1,164 @@
+using System.Collections.Generic;
+
+namespace RnnGen.Tests.Models;
+
+[RnnModel(SequenceLength = 3, BatchSize = 1)]
+[Input(1)]
+[SimpleRnn(17)]
+[SimpleRnn(7)]
+[Dense(3, Activation = DenseActivation.Softmax)]
+public partial class FdRnnTanh { }
+
+[RnnModel(SequenceLength = 3, BatchSize = 2)]
+[Input(3)]
+[SimpleRnn(7, Activation = RnnActivation.Relu)]
+[Dense(1)]
+public partial class FdRnnRelu { }
+
+[RnnModel(SequenceLength = 4, BatchSize = 3)]
+[Input(7)]
+[Lstm(33)]
+[Dense(1)]
+public partial class FdLstm { }
+
+[RnnModel(SequenceLength = 5, BatchSize = 2)]
+[Input(3)]
+[Gru(7)]
+[Gru(17)]
+[Dense(7, Activation = DenseActivation.Softmax)]
+public partial class FdGru { }
+
+[RnnModel(SequenceLength = 6, BatchSize = 1)]
+[Input(3)]
+[Lstm(7, Layers = 2)]
+[Dense(3, Activation = DenseActivation.Softmax, Steps = OutputSteps.LastStep)]
+public partial class FdLstmLast { }
+
+[RnnModel(SequenceLength = 4, BatchSize = 3)]
+[Embedding(7, 3)]
+[Gru(3)]
+[Dense(7, Activation = DenseActivation.Softmax)]
+public partial class FdGruEmbedding { }
+
+/// <summary>
+/// Central finite differences of the loss agree with BPTT for every parameter tensor, the inputs and the initial
+/// states, on shapes with odd sizes (1, 3, 7, 17, 33).
+/// </summary>
+public sealed class GradientCheckTests
+{
+    public static TheoryData<string> Models => new() { "rnn_tanh", "rnn_relu", "lstm", "gru", "lstm_last", "gru_embedding" };
+
+    private static IRnnModel Create(string name) => name switch
+    {
+        "rnn_tanh" => new FdRnnTanh(11),
+        "rnn_relu" => new FdRnnRelu(12),
+        "lstm" => new FdLstm(13),
+        "gru" => new FdGru(14),
+        "lstm_last" => new FdLstmLast(15),
+        "gru_embedding" => new FdGruEmbedding(16),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    /// <summary>Random inputs and targets for a model, and a closure-free way to evaluate its loss.</summary>
+    private sealed class Problem
+    {
+        private readonly IRnnModel _model;
+        private readonly float[] _inputs = Array.Empty<float>();
+        private readonly int[] _tokens = Array.Empty<int>();
+        private readonly int[] _classes = Array.Empty<int>();
+        private readonly float[] _values = Array.Empty<float>();
+
+        public Problem(IRnnModel model, int seed)
+        {
+            _model = model;
+            var random = new RnnRandom((ulong)seed);
+            if (model is IRnnModel<int, int>)
+            {
+                _tokens = new int[model.InputLength];
+                for (int i = 0; i < _tokens.Length; i++)
+                    _tokens[i] = random.NextInt(7);
+            }
+            else
+            {
+                _inputs = new float[model.InputLength];
+                random.FillUniform(_inputs, -1, 1);
+            }
+            if (model is IRnnModel<float, float>)
+            {
+                _values = new float[model.TargetLength];
+                random.FillUniform(_values, -1, 1);
+            }
+            else
+            {
+                _classes = new int[model.TargetLength];
+                int classes = model.OutputLength / model.TargetLength;
+                for (int i = 0; i < _classes.Length; i++)
+                    _classes[i] = random.NextInt(classes);
+            }
+            for (int layer = 0; layer < model.LayerCount; layer++)
+            {
+                random.FillUniform(model.InitialHidden(layer), -0.5f, 0.5f);
+                if (model is FdLstm or FdLstmLast)
+                    random.FillUniform(model.InitialCell(layer), -0.5f, 0.5f);
+            }
+        }
+
+        public Span<float> Inputs => _inputs;
+
+        public float Loss() => _model switch
+        {
+            IRnnModel<float, int> m => m.ComputeGradients(_inputs, _classes),
+            IRnnModel<float, float> m => m.ComputeGradients(_inputs, _values),
+            IRnnModel<int, int> m => m.ComputeGradients(_tokens, _classes),
+            _ => throw new InvalidOperationException(),
+        };
+    }
+
+    /// <summary>Checks up to <paramref name="samples"/> evenly spread entries of one tensor against central differences.</summary>
+    private static void Check(Problem problem, Span<float> values, ReadOnlySpan<float> analytic, string what, int samples = 7)
+    {
+        // The loss is accumulated in float32, so steps much below 1e-3 drown in rounding; 1e-3 is also small enough
+        // that the relu case rarely straddles a kink.
+        const float epsilon = 1e-3f;
+        float[] expected = analytic.ToArray();
+        int stride = Math.Max(1, values.Length / samples);
+        for (int i = 0; i < values.Length; i += stride)
+        {
+            float saved = values[i];
+            values[i] = saved + epsilon;
+            double plus = problem.Loss();
+            values[i] = saved - epsilon;
+            double minus = problem.Loss();
+            values[i] = saved;
+            double numeric = (plus - minus) / (2 * epsilon);
+            double error = Math.Abs(numeric - expected[i]);
+            Assert.True(error <= 2e-3 + 2e-2 * Math.Abs(expected[i]), $"{what}[{i}]: BPTT {expected[i]:R}, finite difference {numeric:R}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Gradients_EveryTensorInputAndState_MatchFiniteDifferences(string name)
+    {
+        IRnnModel model = Create(name);
+        var problem = new Problem(model, seed: name.Length);
+        model.ZeroGradients();
+        problem.Loss();
+        float[] gradients = model.Parameters.Gradients.ToArray();
+        float[] inputGradient = model.InputGradient.ToArray();
+        var stateGradients = new List<(int Layer, bool Cell, float[] Gradient)>();
+        for (int layer = 0; layer < model.LayerCount; layer++)
+        {
+            stateGradients.Add((layer, false, model.InitialHiddenGradient(layer).ToArray()));
+            if (model is FdLstm or FdLstmLast)
+                stateGradients.Add((layer, true, model.InitialCellGradient(layer).ToArray()));
+        }
+
+        foreach (ParameterTensor tensor in model.Parameters.Tensors)
+            Check(problem, model.Parameters.GetValues(tensor.Name), gradients.AsSpan(tensor.Offset, tensor.Length), tensor.Name);
+        if (model is not IRnnModel<int, int>)
+            Check(problem, problem.Inputs, inputGradient, "inputs");
+        foreach ((int layer, bool cell, float[] gradient) in stateGradients)
+            Check(problem, cell ? model.InitialCell(layer) : model.InitialHidden(layer), gradient, (cell ? "c0.l" : "h0.l") + layer);
+    }
+}
