@@ -20,8 +20,8 @@ public sealed class Adagrad : Optimizer
     /// <param name="weightDecay">L2 penalty added to the gradient; >= 0.</param>
     /// <param name="initialAccumulatorValue">Starting value of the squared-gradient sum; >= 0.</param>
     /// <param name="epsilon">Added to the denominator; >= 0.</param>
-    public Adagrad(RnnParameters parameters, float learningRate = 1e-2f, float learningRateDecay = 0f,
-        float weightDecay = 0f, float initialAccumulatorValue = 0f, float epsilon = 1e-10f)
+    public Adagrad(RnnParameters parameters, float learningRate = 1e-2f, double learningRateDecay = 0,
+        double weightDecay = 0, double initialAccumulatorValue = 0, double epsilon = 1e-10)
         : base(parameters, learningRate)
     {
         RequireNonNegative(learningRateDecay, nameof(learningRateDecay));
@@ -32,29 +32,29 @@ public sealed class Adagrad : Optimizer
         WeightDecay = weightDecay;
         InitialAccumulatorValue = initialAccumulatorValue;
         Epsilon = epsilon;
-        _sum = AddStateTensor("sum", initialAccumulatorValue);
+        _sum = AddStateTensor("sum", (float)initialAccumulatorValue);
     }
 
     /// <inheritdoc />
     public override string Name => "Adagrad";
 
     /// <summary>Decay of the learning rate per step.</summary>
-    public float LearningRateDecay { get; }
+    public double LearningRateDecay { get; }
 
     /// <summary>L2 penalty added to the gradient.</summary>
-    public float WeightDecay { get; }
+    public double WeightDecay { get; }
 
     /// <summary>Starting value of the squared-gradient sum.</summary>
-    public float InitialAccumulatorValue { get; }
+    public double InitialAccumulatorValue { get; }
 
     /// <summary>Added to the denominator for stability.</summary>
-    public float Epsilon { get; }
+    public double Epsilon { get; }
 
     /// <inheritdoc />
     protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, long step)
     {
-        float negClr = (float)-(LearningRate / (1.0 + (step - 1) * (double)LearningRateDecay));
-        float eps = Epsilon, wd = WeightDecay;
+        float negClr = (float)-(LearningRate / (1.0 + (step - 1) * LearningRateDecay));
+        float eps = (float)Epsilon, wd = (float)WeightDecay;
         ref float p = ref MemoryMarshal.GetReference(values);
         ref float g = ref MemoryMarshal.GetReference(gradients);
         ref float s = ref MemoryMarshal.GetArrayDataReference(_sum);

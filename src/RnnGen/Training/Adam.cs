@@ -21,8 +21,8 @@ public sealed class Adam : Optimizer
     /// <param name="epsilon">Added to the denominator; >= 0.</param>
     /// <param name="weightDecay">L2 penalty added to the gradient; >= 0.</param>
     /// <param name="amsgrad">Use the running maximum of the second moment (AMSGrad).</param>
-    public Adam(RnnParameters parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
-        float epsilon = 1e-8f, float weightDecay = 0f, bool amsgrad = false)
+    public Adam(RnnParameters parameters, float learningRate = 1e-3f, double beta1 = 0.9, double beta2 = 0.999,
+        double epsilon = 1e-8, double weightDecay = 0, bool amsgrad = false)
         : base(parameters, learningRate)
     {
         RequireNonNegative(epsilon, nameof(epsilon));
@@ -44,16 +44,16 @@ public sealed class Adam : Optimizer
     public override string Name => "Adam";
 
     /// <summary>Decay of the first moment.</summary>
-    public float Beta1 { get; }
+    public double Beta1 { get; }
 
     /// <summary>Decay of the second moment.</summary>
-    public float Beta2 { get; }
+    public double Beta2 { get; }
 
     /// <summary>Added to the denominator for stability.</summary>
-    public float Epsilon { get; }
+    public double Epsilon { get; }
 
     /// <summary>L2 penalty added to the gradient.</summary>
-    public float WeightDecay { get; }
+    public double WeightDecay { get; }
 
     /// <summary>Whether the AMSGrad variant is used.</summary>
     public bool AmsGrad { get; }

@@ -16,7 +16,7 @@ internal static class AdamKernel
     /// parameters itself first.
     /// </summary>
     public static void Update(Span<float> values, ReadOnlySpan<float> gradients, float[] expAvg, float[] expAvgSq,
-        float[]? maxExpAvgSq, double learningRate, double beta1, double beta2, float eps, float coupledWeightDecay, long step)
+        float[]? maxExpAvgSq, double learningRate, double beta1, double beta2, double eps, double coupledWeightDecay, long step)
     {
         double biasCorrection1 = 1.0 - Math.Pow(beta1, step);
         double biasCorrection2 = 1.0 - Math.Pow(beta2, step);
@@ -24,7 +24,7 @@ internal static class AdamKernel
         float bc2Sqrt = (float)Math.Sqrt(biasCorrection2);
         float b1 = (float)beta1, oneMinusB1 = (float)(1.0 - beta1);
         float b2 = (float)beta2, oneMinusB2 = (float)(1.0 - beta2);
-        float wd = coupledWeightDecay;
+        float wd = (float)coupledWeightDecay, epsilon = (float)eps;
         bool amsgrad = maxExpAvgSq is not null;
 
         ref float p = ref MemoryMarshal.GetReference(values);
@@ -53,7 +53,7 @@ internal static class AdamKernel
                     vv = Vector.Max(Vector.LoadUnsafe(ref vMax, (nuint)i), vv);
                     vv.StoreUnsafe(ref vMax, (nuint)i);
                 }
-                Vector<float> denom = Vector.SquareRoot(vv) / new Vector<float>(bc2Sqrt) + new Vector<float>(eps);
+                Vector<float> denom = Vector.SquareRoot(vv) / new Vector<float>(bc2Sqrt) + new Vector<float>(epsilon);
                 (pv + mv * negStepSize / denom).StoreUnsafe(ref p, (nuint)i);
             }
         }
@@ -67,7 +67,7 @@ internal static class AdamKernel
             float vi = Unsafe.Add(ref v, i) = MathF.FusedMultiplyAdd(gi * oneMinusB2, gi, Unsafe.Add(ref v, i) * b2);
             if (amsgrad)
                 vi = Unsafe.Add(ref vMax, i) = MathF.Max(Unsafe.Add(ref vMax, i), vi);
-            float denom = MathF.Sqrt(vi) / bc2Sqrt + eps;
+            float denom = MathF.Sqrt(vi) / bc2Sqrt + epsilon;
             pi += mi * negStepSize / denom;
         }
     }

@@ -21,8 +21,8 @@ public sealed class AdamW : Optimizer
     /// <param name="epsilon">Added to the denominator; >= 0.</param>
     /// <param name="weightDecay">Decoupled decay rate; >= 0.</param>
     /// <param name="amsgrad">Use the running maximum of the second moment (AMSGrad).</param>
-    public AdamW(RnnParameters parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
-        float epsilon = 1e-8f, float weightDecay = 1e-2f, bool amsgrad = false)
+    public AdamW(RnnParameters parameters, float learningRate = 1e-3f, double beta1 = 0.9, double beta2 = 0.999,
+        double epsilon = 1e-8, double weightDecay = 1e-2, bool amsgrad = false)
         : base(parameters, learningRate)
     {
         RequireNonNegative(epsilon, nameof(epsilon));
@@ -44,16 +44,16 @@ public sealed class AdamW : Optimizer
     public override string Name => "AdamW";
 
     /// <summary>Decay of the first moment.</summary>
-    public float Beta1 { get; }
+    public double Beta1 { get; }
 
     /// <summary>Decay of the second moment.</summary>
-    public float Beta2 { get; }
+    public double Beta2 { get; }
 
     /// <summary>Added to the denominator for stability.</summary>
-    public float Epsilon { get; }
+    public double Epsilon { get; }
 
     /// <summary>Decoupled decay rate.</summary>
-    public float WeightDecay { get; }
+    public double WeightDecay { get; }
 
     /// <summary>Whether the AMSGrad variant is used.</summary>
     public bool AmsGrad { get; }
@@ -65,6 +65,6 @@ public sealed class AdamW : Optimizer
         double decay = 1.0 - (double)LearningRate * WeightDecay;
         if (decay != 1.0)
             TensorPrimitives.Multiply(values, (float)decay, values);
-        AdamKernel.Update(values, gradients, _expAvg, _expAvgSq, _maxExpAvgSq, LearningRate, Beta1, Beta2, Epsilon, 0f, step);
+        AdamKernel.Update(values, gradients, _expAvg, _expAvgSq, _maxExpAvgSq, LearningRate, Beta1, Beta2, Epsilon, 0, step);
     }
 }

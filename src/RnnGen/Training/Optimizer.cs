@@ -9,9 +9,11 @@ namespace RnnGen;
 /// one vectorised pass and allocates nothing; state buffers are allocated once, in the constructor.
 /// </summary>
 /// <remarks>
-/// PyTorch keeps hyper-parameters as doubles and rounds each derived scalar (for example <c>1 - beta1</c> or
-/// <c>lr / bias_correction1</c>) to float32 only when a kernel uses it; the optimisers here do the same, so with
-/// float32-representable hyper-parameters a step gives PyTorch's float32 results.
+/// Hyper-parameters are doubles, as PyTorch's are (Python floats), and each derived scalar (for example
+/// <c>1 - beta1</c> or <c>lr / bias_correction1</c>) is computed in double and rounded to float32 only where a
+/// kernel uses it, as PyTorch does; elementwise work follows PyTorch's float32 operation order, including the fused
+/// multiply-adds of its AVX2 kernels. The learning rate is a float; a PyTorch learning rate that is not a float32 value
+/// (such as 1e-3) can therefore round a scalar one ulp differently.
 /// </remarks>
 public abstract class Optimizer
 {
@@ -118,16 +120,16 @@ public abstract class Optimizer
     protected abstract void Update(Span<float> values, ReadOnlySpan<float> gradients, long step);
 
     /// <summary>Throws unless <paramref name="value"/> is finite and non-negative, as PyTorch requires of most hyper-parameters.</summary>
-    private protected static void RequireNonNegative(float value, string paramName)
+    private protected static void RequireNonNegative(double value, string paramName)
     {
-        if (!float.IsFinite(value) || value < 0f)
+        if (!double.IsFinite(value) || value < 0)
             throw new ArgumentOutOfRangeException(paramName, value, $"{paramName} must be finite and >= 0.");
     }
 
     /// <summary>Throws unless 0 &lt;= <paramref name="value"/> &lt; 1, PyTorch's rule for Adam's betas.</summary>
-    private protected static void RequireUnitInterval(float value, string paramName)
+    private protected static void RequireUnitInterval(double value, string paramName)
     {
-        if (!(value >= 0f && value < 1f))
+        if (!(value >= 0 && value < 1))
             throw new ArgumentOutOfRangeException(paramName, value, $"{paramName} must be in [0, 1).");
     }
 

@@ -25,8 +25,8 @@ public sealed class RMSprop : Optimizer
     /// <param name="weightDecay">L2 penalty added to the gradient; >= 0.</param>
     /// <param name="momentum">Momentum factor; >= 0. Zero keeps no momentum buffer.</param>
     /// <param name="centered">Normalise by the estimated variance instead of the uncentred second moment.</param>
-    public RMSprop(RnnParameters parameters, float learningRate = 1e-2f, float alpha = 0.99f, float epsilon = 1e-8f,
-        float weightDecay = 0f, float momentum = 0f, bool centered = false)
+    public RMSprop(RnnParameters parameters, float learningRate = 1e-2f, double alpha = 0.99, double epsilon = 1e-8,
+        double weightDecay = 0, double momentum = 0, bool centered = false)
         : base(parameters, learningRate)
     {
         RequireNonNegative(epsilon, nameof(epsilon));
@@ -39,7 +39,7 @@ public sealed class RMSprop : Optimizer
         Momentum = momentum;
         Centered = centered;
         _squareAvg = AddStateTensor("square_avg");
-        if (momentum > 0f)
+        if (momentum > 0)
             _momentumBuffer = AddStateTensor("momentum_buffer");
         if (centered)
             _gradAvg = AddStateTensor("grad_avg");
@@ -49,16 +49,16 @@ public sealed class RMSprop : Optimizer
     public override string Name => "RMSprop";
 
     /// <summary>Smoothing constant of the averages.</summary>
-    public float Alpha { get; }
+    public double Alpha { get; }
 
     /// <summary>Added to the denominator for stability.</summary>
-    public float Epsilon { get; }
+    public double Epsilon { get; }
 
     /// <summary>L2 penalty added to the gradient.</summary>
-    public float WeightDecay { get; }
+    public double WeightDecay { get; }
 
     /// <summary>Momentum factor.</summary>
-    public float Momentum { get; }
+    public double Momentum { get; }
 
     /// <summary>Whether the centred variant is used.</summary>
     public bool Centered { get; }
@@ -67,8 +67,8 @@ public sealed class RMSprop : Optimizer
     protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, long step)
     {
         float lr = LearningRate, negLr = -lr;
-        float alpha = Alpha, oneMinusAlpha = (float)(1.0 - Alpha);
-        float eps = Epsilon, wd = WeightDecay, momentum = Momentum;
+        float alpha = (float)Alpha, oneMinusAlpha = (float)(1.0 - Alpha);
+        float eps = (float)Epsilon, wd = (float)WeightDecay, momentum = (float)Momentum;
         bool centered = _gradAvg is not null, useMomentum = _momentumBuffer is not null;
         ref float p = ref MemoryMarshal.GetReference(values);
         ref float g = ref MemoryMarshal.GetReference(gradients);

@@ -22,15 +22,15 @@ public sealed class SGD : Optimizer
     /// <param name="dampening">Dampening of the momentum; PyTorch places no bound on it.</param>
     /// <param name="weightDecay">L2 penalty added to the gradient; >= 0.</param>
     /// <param name="nesterov">Nesterov momentum; requires momentum &gt; 0 and dampening = 0.</param>
-    public SGD(RnnParameters parameters, float learningRate, float momentum = 0f, float dampening = 0f,
-        float weightDecay = 0f, bool nesterov = false)
+    public SGD(RnnParameters parameters, float learningRate, double momentum = 0, double dampening = 0,
+        double weightDecay = 0, bool nesterov = false)
         : base(parameters, learningRate)
     {
         RequireNonNegative(momentum, nameof(momentum));
-        if (!float.IsFinite(dampening))
+        if (!double.IsFinite(dampening))
             throw new ArgumentOutOfRangeException(nameof(dampening), dampening, "dampening must be finite.");
         RequireNonNegative(weightDecay, nameof(weightDecay));
-        if (nesterov && (momentum <= 0f || dampening != 0f))
+        if (nesterov && (momentum <= 0 || dampening != 0))
             throw new ArgumentException(
                 $"Nesterov momentum requires momentum > 0 and dampening = 0; got momentum {momentum} and dampening {dampening}.",
                 nameof(nesterov));
@@ -38,7 +38,7 @@ public sealed class SGD : Optimizer
         Dampening = dampening;
         WeightDecay = weightDecay;
         Nesterov = nesterov;
-        if (momentum != 0f)
+        if (momentum != 0)
             _momentumBuffer = AddStateTensor("momentum_buffer");
     }
 
@@ -46,13 +46,13 @@ public sealed class SGD : Optimizer
     public override string Name => "SGD";
 
     /// <summary>Momentum factor.</summary>
-    public float Momentum { get; }
+    public double Momentum { get; }
 
     /// <summary>Dampening of the momentum.</summary>
-    public float Dampening { get; }
+    public double Dampening { get; }
 
     /// <summary>L2 penalty added to the gradient.</summary>
-    public float WeightDecay { get; }
+    public double WeightDecay { get; }
 
     /// <summary>Whether Nesterov momentum is used.</summary>
     public bool Nesterov { get; }
@@ -61,8 +61,8 @@ public sealed class SGD : Optimizer
     protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, long step)
     {
         float negLr = -LearningRate;
-        float wd = WeightDecay;
-        float momentum = Momentum;
+        float wd = (float)WeightDecay;
+        float momentum = (float)Momentum;
         float damp = (float)(1.0 - Dampening);
         // PyTorch's first momentum step copies d into the buffer instead of blending it with zeros.
         bool first = step == 1;
