@@ -41,9 +41,10 @@ public static class GradientClipping
         TensorPrimitives.Clamp(gradients, -clipValue, clipValue, gradients);
     }
 
-    /// <summary>True when no value is NaN or infinite; vectorised, for the guard that skips poisoned steps.</summary>
+    /// <summary>True when no value is NaN or infinite (so true for an empty span); vectorised, for the guard that skips poisoned steps.</summary>
     /// <param name="values">Values to check, for example a gradient block or a loss.</param>
-    public static bool AllFinite(ReadOnlySpan<float> values) => TensorPrimitives.IsFiniteAll(values);
+    // TensorPrimitives.IsFiniteAll answers false for an empty span; nothing non-finite is there, so the guard passes.
+    public static bool AllFinite(ReadOnlySpan<float> values) => values.IsEmpty || TensorPrimitives.IsFiniteAll(values);
 
     /// <summary>
     /// L2 norm of the block with squares summed in double, so a block of millions of values neither loses
