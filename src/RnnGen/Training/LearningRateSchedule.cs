@@ -17,15 +17,8 @@ public abstract class LearningRateSchedule
         optimizer.LearningRate = GetLearningRate(optimizer.StepCount);
     }
 
-    /// <summary>Throws unless the rate is finite and non-negative.</summary>
-    private protected static void RequireRate(float value, string paramName)
-    {
-        if (!float.IsFinite(value) || value < 0f)
-            throw new ArgumentOutOfRangeException(paramName, value, $"{paramName} must be finite and >= 0.");
-    }
-
-    /// <summary>Throws unless the factor is finite and non-negative.</summary>
-    private protected static void RequireGamma(float value, string paramName)
+    /// <summary>Throws unless a rate or factor is finite and non-negative.</summary>
+    private protected static void RequireNonNegative(float value, string paramName)
     {
         if (!float.IsFinite(value) || value < 0f)
             throw new ArgumentOutOfRangeException(paramName, value, $"{paramName} must be finite and >= 0.");
@@ -44,9 +37,9 @@ public sealed class StepLR : LearningRateSchedule
     /// <param name="gamma">Factor applied at each decay; finite and >= 0.</param>
     public StepLR(float baseLr, int stepSize, float gamma = 0.1f)
     {
-        RequireRate(baseLr, nameof(baseLr));
+        RequireNonNegative(baseLr, nameof(baseLr));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepSize);
-        RequireGamma(gamma, nameof(gamma));
+        RequireNonNegative(gamma, nameof(gamma));
         BaseLr = baseLr;
         StepSize = stepSize;
         Gamma = gamma;
@@ -80,8 +73,8 @@ public sealed class ExponentialLR : LearningRateSchedule
     /// <param name="gamma">Factor applied every step; finite and >= 0.</param>
     public ExponentialLR(float baseLr, float gamma)
     {
-        RequireRate(baseLr, nameof(baseLr));
-        RequireGamma(gamma, nameof(gamma));
+        RequireNonNegative(baseLr, nameof(baseLr));
+        RequireNonNegative(gamma, nameof(gamma));
         BaseLr = baseLr;
         Gamma = gamma;
     }
@@ -115,7 +108,7 @@ public sealed class CosineWithWarmup : LearningRateSchedule
     /// <param name="minLr">Final rate; in [0, <paramref name="baseLr"/>].</param>
     public CosineWithWarmup(float baseLr, long warmupSteps, long totalSteps, float minLr = 0f)
     {
-        RequireRate(baseLr, nameof(baseLr));
+        RequireNonNegative(baseLr, nameof(baseLr));
         ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(totalSteps);
         if (warmupSteps >= totalSteps)
