@@ -1,0 +1,166 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace RnnGen.Kernels;
+
+/// <summary>
+/// Gate math of a PyTorch GRU cell, gate order <c>r, z, n</c>, with the reset gate applied after the hidden matmul.
+/// A gate row is <c>[r | z | n]</c>, each <c>hidden</c> wide; states are <c>batch × hidden</c>.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public static class GruCell
+{
+    /// <summary>
+    /// Activates the gates and advances the state: <c>r = σ(gx_r + gh_r)</c>, <c>z = σ(gx_z + gh_z)</c>,
+    /// <c>n = tanh(gx_n + r ⊙ gh_n)</c>, <c>h = (1 − z) ⊙ n + z ⊙ hPrev</c>.
+    /// </summary>
+    /// <param name="gx"><c>batch × 3·hidden</c>: <c>W_ih x + b_ih</c> on entry, the activations <c>[r | z | n]</c> on exit.</param>
+    /// <param name="gh"><c>batch × 3·hidden</c>: <c>W_hh hPrev + b_hh</c>; read only (backward needs <c>gh_n</c>).</param>
+    /// <param name="hPrev">Previous hidden state, <c>batch × hidden</c>.</param>
+    /// <param name="h">Receives the new hidden state, <c>batch × hidden</c>. It may be <paramref name="hPrev"/> itself.</param>
+    /// <param name="batch">Number of rows.</param>
+    /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="hidden"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape.</exception>
+    public static void Forward(Span<float> gx, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev, Span<float> h, int batch, int hidden)
+    {
+        KernelGuard.NonNegative(batch, nameof(batch));
+        KernelGuard.NonNegative(hidden, nameof(hidden));
+        long state = (long)batch * hidden;
+        KernelGuard.Length(gx.Length, 3 * state, "batch × 3·hidden", nameof(gx));
+        KernelGuard.Length(gh.Length, 3 * state, "batch × 3·hidden", nameof(gh));
+        KernelGuard.Length(hPrev.Length, state, "batch × hidden", nameof(hPrev));
+        KernelGuard.Length(h.Length, state, "batch × hidden", nameof(h));
+
+        for (int b = 0; b < batch; b++)
+        {
+            Span<float> row = gx.Slice(3 * hidden * b, 3 * hidden);
+            ReadOnlySpan<float> hRow = gh.Slice(3 * hidden * b, 3 * hidden);
+            Span<float> resetUpdate = row.Slice(0, 2 * hidden);
+            Span<float> candidate = row.Slice(2 * hidden, hidden);
+            TensorPrimitives.Add(resetUpdate, hRow.Slice(0, 2 * hidden), resetUpdate);
+            TensorPrimitives.Sigmoid(resetUpdate, resetUpdate);
+            // Unfused, like PyTorch's gx_n.add(gh_n * r).
+            TensorPrimitives.MultiplyAdd(hRow.Slice(2 * hidden, hidden), row.Slice(0, hidden), candidate, candidate);
+            TensorPrimitives.Tanh(candidate, candidate);
+            Blend(row, hPrev.Slice(hidden * b, hidden), h.Slice(hidden * b, hidden), hidden);
+        }
+    }
+
+    /// <summary>
+    /// Back-propagates one step through the gate math: <c>dn = dH ⊙ (1 − z) ⊙ (1 − n²)</c>,
+    /// <c>dz = dH ⊙ (hPrev − n) ⊙ z(1 − z)</c>, <c>dr = dn ⊙ gh_n ⊙ r(1 − r)</c>; <c>dGx = [dr | dz | dn]</c>,
+    /// <c>dGh = [dr | dz | dn ⊙ r]</c>, and <c>dHPrev += dH ⊙ z</c>.
+    /// </summary>
+    /// <param name="gates">Activations <c>[r | z | n]</c> written by <see cref="Forward"/>, <c>batch × 3·hidden</c>.</param>
+    /// <param name="gh">The <c>W_hh hPrev + b_hh</c> that <see cref="Forward"/> read, <c>batch × 3·hidden</c>.</param>
+    /// <param name="hPrev">Hidden state before the step, <c>batch × hidden</c>.</param>
+    /// <param name="dH">Gradient with respect to the step's output, <c>batch × hidden</c>.</param>
+    /// <param name="dGx">Receives the gradient with respect to <c>W_ih x + b_ih</c>, <c>batch × 3·hidden</c>.</param>
+    /// <param name="dGh">Receives the gradient with respect to <c>W_hh hPrev + b_hh</c>, <c>batch × 3·hidden</c>.</param>
+    /// <param name="dHPrev">Accumulates the direct path <c>dH ⊙ z</c> of the gradient with respect to <paramref name="hPrev"/>, <c>batch × hidden</c>.</param>
+    /// <param name="batch">Number of rows.</param>
+    /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="hidden"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape.</exception>
+    public static void Backward(ReadOnlySpan<float> gates, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> dH, Span<float> dGx, Span<float> dGh, Span<float> dHPrev, int batch, int hidden)
+    {
+        KernelGuard.NonNegative(batch, nameof(batch));
+        KernelGuard.NonNegative(hidden, nameof(hidden));
+        long state = (long)batch * hidden;
+        KernelGuard.Length(gates.Length, 3 * state, "batch × 3·hidden", nameof(gates));
+        KernelGuard.Length(gh.Length, 3 * state, "batch × 3·hidden", nameof(gh));
+        KernelGuard.Length(hPrev.Length, state, "batch × hidden", nameof(hPrev));
+        KernelGuard.Length(dH.Length, state, "batch × hidden", nameof(dH));
+        KernelGuard.Length(dGx.Length, 3 * state, "batch × 3·hidden", nameof(dGx));
+        KernelGuard.Length(dGh.Length, 3 * state, "batch × 3·hidden", nameof(dGh));
+        KernelGuard.Length(dHPrev.Length, state, "batch × hidden", nameof(dHPrev));
+
+        for (int b = 0; b < batch; b++)
+        {
+            int g = 3 * hidden * b, s = hidden * b;
+            BackwardRow(gates.Slice(g, 3 * hidden), gh.Slice(g, 3 * hidden), hPrev.Slice(s, hidden), dH.Slice(s, hidden),
+                dGx.Slice(g, 3 * hidden), dGh.Slice(g, 3 * hidden), dHPrev.Slice(s, hidden), hidden);
+        }
+    }
+
+    // h = n + z ⊙ (hPrev − n), PyTorch's (hx - n).mul_(z).add_(n), unfused.
+    private static void Blend(ReadOnlySpan<float> gates, ReadOnlySpan<float> hPrev, Span<float> h, int hidden)
+    {
+        ref float z = ref Unsafe.Add(ref MemoryMarshal.GetReference(gates), hidden);
+        ref float n = ref Unsafe.Add(ref z, hidden);
+        ref float hp = ref MemoryMarshal.GetReference(hPrev);
+        ref float hh = ref MemoryMarshal.GetReference(h);
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j <= hidden - Vector256<float>.Count; j += Vector256<float>.Count)
+            {
+                nuint u = (nuint)j;
+                Vector256<float> nv = Vector256.LoadUnsafe(ref n, u);
+                ((Vector256.LoadUnsafe(ref hp, u) - nv) * Vector256.LoadUnsafe(ref z, u) + nv).StoreUnsafe(ref hh, u);
+            }
+        }
+        for (; j < hidden; j++)
+        {
+            float nj = Unsafe.Add(ref n, j);
+            Unsafe.Add(ref hh, j) = (Unsafe.Add(ref hp, j) - nj) * Unsafe.Add(ref z, j) + nj;
+        }
+    }
+
+    private static void BackwardRow(ReadOnlySpan<float> gates, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> dH, Span<float> dGx, Span<float> dGh, Span<float> dHPrev, int hidden)
+    {
+        ref float r = ref MemoryMarshal.GetReference(gates);
+        ref float z = ref Unsafe.Add(ref r, hidden);
+        ref float n = ref Unsafe.Add(ref r, 2 * hidden);
+        ref float ghn = ref Unsafe.Add(ref MemoryMarshal.GetReference(gh), 2 * hidden);
+        ref float xr = ref MemoryMarshal.GetReference(dGx);
+        ref float xz = ref Unsafe.Add(ref xr, hidden);
+        ref float xn = ref Unsafe.Add(ref xr, 2 * hidden);
+        ref float hr = ref MemoryMarshal.GetReference(dGh);
+        ref float hz = ref Unsafe.Add(ref hr, hidden);
+        ref float hn = ref Unsafe.Add(ref hr, 2 * hidden);
+        ref float hp = ref MemoryMarshal.GetReference(hPrev);
+        ref float dh = ref MemoryMarshal.GetReference(dH);
+        ref float dhp = ref MemoryMarshal.GetReference(dHPrev);
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> one = Vector256<float>.One;
+            for (; j <= hidden - Vector256<float>.Count; j += Vector256<float>.Count)
+            {
+                nuint u = (nuint)j;
+                Vector256<float> rv = Vector256.LoadUnsafe(ref r, u), zv = Vector256.LoadUnsafe(ref z, u), nv = Vector256.LoadUnsafe(ref n, u);
+                Vector256<float> dhv = Vector256.LoadUnsafe(ref dh, u);
+                Vector256<float> dn = dhv * (one - zv) * (one - nv * nv);
+                Vector256<float> dz = dhv * (Vector256.LoadUnsafe(ref hp, u) - nv) * zv * (one - zv);
+                Vector256<float> dr = dn * Vector256.LoadUnsafe(ref ghn, u) * rv * (one - rv);
+                dr.StoreUnsafe(ref xr, u);
+                dz.StoreUnsafe(ref xz, u);
+                dn.StoreUnsafe(ref xn, u);
+                dr.StoreUnsafe(ref hr, u);
+                dz.StoreUnsafe(ref hz, u);
+                (dn * rv).StoreUnsafe(ref hn, u);
+                (Vector256.LoadUnsafe(ref dhp, u) + dhv * zv).StoreUnsafe(ref dhp, u);
+            }
+        }
+        for (; j < hidden; j++)
+        {
+            float rv = Unsafe.Add(ref r, j), zv = Unsafe.Add(ref z, j), nv = Unsafe.Add(ref n, j), dhv = Unsafe.Add(ref dh, j);
+            float dn = dhv * (1f - zv) * (1f - nv * nv);
+            float dz = dhv * (Unsafe.Add(ref hp, j) - nv) * zv * (1f - zv);
+            float dr = dn * Unsafe.Add(ref ghn, j) * rv * (1f - rv);
+            Unsafe.Add(ref xr, j) = dr;
+            Unsafe.Add(ref xz, j) = dz;
+            Unsafe.Add(ref xn, j) = dn;
+            Unsafe.Add(ref hr, j) = dr;
+            Unsafe.Add(ref hz, j) = dz;
+            Unsafe.Add(ref hn, j) = dn * rv;
+            Unsafe.Add(ref dhp, j) += dhv * zv;
+        }
+    }
+}

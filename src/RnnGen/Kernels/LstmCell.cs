@@ -1,0 +1,160 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace RnnGen.Kernels;
+
+/// <summary>
+/// Gate math of a PyTorch LSTM cell, gate order <c>i, f, g, o</c>. A gate row is <c>[i | f | g | o]</c>, each
+/// <c>hidden</c> wide; states are <c>batch × hidden</c>. The matrix products around the cell live in <see cref="Gemm"/>.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public static class LstmCell
+{
+    /// <summary>
+    /// Activates the gates and advances the state: <c>i, f, o = σ(·)</c>, <c>g = tanh(·)</c>,
+    /// <c>c = f ⊙ cPrev + i ⊙ g</c>, <c>h = o ⊙ tanh(c)</c>.
+    /// </summary>
+    /// <param name="gates"><c>batch × 4·hidden</c> pre-activations on entry; the activations <c>[σ(i) | σ(f) | tanh(g) | σ(o)]</c> on exit.</param>
+    /// <param name="cPrev">Previous cell state, <c>batch × hidden</c>.</param>
+    /// <param name="c">Receives the new cell state, <c>batch × hidden</c>. It may be <paramref name="cPrev"/> itself.</param>
+    /// <param name="h">Receives the new hidden state, <c>batch × hidden</c>.</param>
+    /// <param name="batch">Number of rows.</param>
+    /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="hidden"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape.</exception>
+    public static void Forward(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int batch, int hidden)
+    {
+        KernelGuard.NonNegative(batch, nameof(batch));
+        KernelGuard.NonNegative(hidden, nameof(hidden));
+        long state = (long)batch * hidden;
+        KernelGuard.Length(gates.Length, 4 * state, "batch × 4·hidden", nameof(gates));
+        KernelGuard.Length(cPrev.Length, state, "batch × hidden", nameof(cPrev));
+        KernelGuard.Length(c.Length, state, "batch × hidden", nameof(c));
+        KernelGuard.Length(h.Length, state, "batch × hidden", nameof(h));
+
+        for (int b = 0; b < batch; b++)
+        {
+            Span<float> row = gates.Slice(4 * hidden * b, 4 * hidden);
+            Span<float> inputForget = row.Slice(0, 2 * hidden);
+            Span<float> cell = row.Slice(2 * hidden, hidden);
+            Span<float> output = row.Slice(3 * hidden, hidden);
+            TensorPrimitives.Sigmoid(inputForget, inputForget);
+            TensorPrimitives.Tanh(cell, cell);
+            TensorPrimitives.Sigmoid(output, output);
+
+            Span<float> cRow = c.Slice(hidden * b, hidden);
+            Span<float> hRow = h.Slice(hidden * b, hidden);
+            UpdateCell(row, cPrev.Slice(hidden * b, hidden), cRow, hidden);
+            TensorPrimitives.Tanh(cRow, hRow);
+            TensorPrimitives.Multiply(hRow, output, hRow);
+        }
+    }
+
+    /// <summary>
+    /// Back-propagates one step through the gate math. With <c>tc = tanh(c)</c>:
+    /// <c>dc = dC + dH ⊙ o ⊙ (1 − tc²)</c>, <c>di = dc ⊙ g ⊙ i(1 − i)</c>, <c>df = dc ⊙ cPrev ⊙ f(1 − f)</c>,
+    /// <c>dg = dc ⊙ i ⊙ (1 − g²)</c>, <c>do = dH ⊙ tc ⊙ o(1 − o)</c>, and <c>dC ← dc ⊙ f</c>.
+    /// </summary>
+    /// <param name="gates">Activations written by <see cref="Forward"/>, <c>batch × 4·hidden</c>.</param>
+    /// <param name="cPrev">Cell state before the step, <c>batch × hidden</c>.</param>
+    /// <param name="c">Cell state after the step, <c>batch × hidden</c>.</param>
+    /// <param name="dH">Gradient with respect to the step's hidden output, <c>batch × hidden</c>.</param>
+    /// <param name="dC">On entry, the gradient reaching <c>c</c> from later steps (already multiplied by their forget gate);
+    /// on exit, the gradient with respect to <paramref name="cPrev"/> through this step, <c>dc ⊙ f</c>.</param>
+    /// <param name="dGates">Receives the gradient with respect to the gate pre-activations, <c>batch × 4·hidden</c>.
+    /// It must not overlap <paramref name="gates"/>.</param>
+    /// <param name="batch">Number of rows.</param>
+    /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="hidden"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape.</exception>
+    public static void Backward(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> dH, Span<float> dC, Span<float> dGates, int batch, int hidden)
+    {
+        KernelGuard.NonNegative(batch, nameof(batch));
+        KernelGuard.NonNegative(hidden, nameof(hidden));
+        long state = (long)batch * hidden;
+        KernelGuard.Length(gates.Length, 4 * state, "batch × 4·hidden", nameof(gates));
+        KernelGuard.Length(cPrev.Length, state, "batch × hidden", nameof(cPrev));
+        KernelGuard.Length(c.Length, state, "batch × hidden", nameof(c));
+        KernelGuard.Length(dH.Length, state, "batch × hidden", nameof(dH));
+        KernelGuard.Length(dC.Length, state, "batch × hidden", nameof(dC));
+        KernelGuard.Length(dGates.Length, 4 * state, "batch × 4·hidden", nameof(dGates));
+
+        for (int b = 0; b < batch; b++)
+        {
+            Span<float> dRow = dGates.Slice(4 * hidden * b, 4 * hidden);
+            // tanh(c) is parked in the output-gate slot of dGates, which the fused loop reads before it overwrites.
+            TensorPrimitives.Tanh(c.Slice(hidden * b, hidden), dRow.Slice(3 * hidden, hidden));
+            BackwardRow(gates.Slice(4 * hidden * b, 4 * hidden), cPrev.Slice(hidden * b, hidden), dH.Slice(hidden * b, hidden), dC.Slice(hidden * b, hidden), dRow, hidden);
+        }
+    }
+
+    // c = f ⊙ cPrev + i ⊙ g, unfused like PyTorch's (f * cx).add_(i * g).
+    private static void UpdateCell(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, Span<float> c, int hidden)
+    {
+        ref float i = ref MemoryMarshal.GetReference(gates);
+        ref float f = ref Unsafe.Add(ref i, hidden);
+        ref float g = ref Unsafe.Add(ref i, 2 * hidden);
+        ref float cp = ref MemoryMarshal.GetReference(cPrev);
+        ref float cc = ref MemoryMarshal.GetReference(c);
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j <= hidden - Vector256<float>.Count; j += Vector256<float>.Count)
+            {
+                nuint u = (nuint)j;
+                (Vector256.LoadUnsafe(ref f, u) * Vector256.LoadUnsafe(ref cp, u) + Vector256.LoadUnsafe(ref i, u) * Vector256.LoadUnsafe(ref g, u))
+                    .StoreUnsafe(ref cc, u);
+            }
+        }
+        for (; j < hidden; j++)
+            Unsafe.Add(ref cc, j) = Unsafe.Add(ref f, j) * Unsafe.Add(ref cp, j) + Unsafe.Add(ref i, j) * Unsafe.Add(ref g, j);
+    }
+
+    private static void BackwardRow(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> dH, Span<float> dC, Span<float> dGates, int hidden)
+    {
+        ref float i = ref MemoryMarshal.GetReference(gates);
+        ref float f = ref Unsafe.Add(ref i, hidden);
+        ref float g = ref Unsafe.Add(ref i, 2 * hidden);
+        ref float o = ref Unsafe.Add(ref i, 3 * hidden);
+        ref float di = ref MemoryMarshal.GetReference(dGates);
+        ref float df = ref Unsafe.Add(ref di, hidden);
+        ref float dg = ref Unsafe.Add(ref di, 2 * hidden);
+        ref float dOut = ref Unsafe.Add(ref di, 3 * hidden);
+        ref float cp = ref MemoryMarshal.GetReference(cPrev);
+        ref float dh = ref MemoryMarshal.GetReference(dH);
+        ref float dc = ref MemoryMarshal.GetReference(dC);
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> one = Vector256<float>.One;
+            for (; j <= hidden - Vector256<float>.Count; j += Vector256<float>.Count)
+            {
+                nuint u = (nuint)j;
+                Vector256<float> iv = Vector256.LoadUnsafe(ref i, u), fv = Vector256.LoadUnsafe(ref f, u);
+                Vector256<float> gv = Vector256.LoadUnsafe(ref g, u), ov = Vector256.LoadUnsafe(ref o, u);
+                Vector256<float> tc = Vector256.LoadUnsafe(ref dOut, u), dhv = Vector256.LoadUnsafe(ref dh, u);
+                Vector256<float> dcv = Vector256.LoadUnsafe(ref dc, u) + dhv * ov * (one - tc * tc);
+                (dcv * gv * iv * (one - iv)).StoreUnsafe(ref di, u);
+                (dcv * Vector256.LoadUnsafe(ref cp, u) * fv * (one - fv)).StoreUnsafe(ref df, u);
+                (dcv * iv * (one - gv * gv)).StoreUnsafe(ref dg, u);
+                (dhv * tc * ov * (one - ov)).StoreUnsafe(ref dOut, u);
+                (dcv * fv).StoreUnsafe(ref dc, u);
+            }
+        }
+        for (; j < hidden; j++)
+        {
+            float iv = Unsafe.Add(ref i, j), fv = Unsafe.Add(ref f, j), gv = Unsafe.Add(ref g, j), ov = Unsafe.Add(ref o, j);
+            float tc = Unsafe.Add(ref dOut, j), dhv = Unsafe.Add(ref dh, j);
+            float dcv = Unsafe.Add(ref dc, j) + dhv * ov * (1f - tc * tc);
+            Unsafe.Add(ref di, j) = dcv * gv * iv * (1f - iv);
+            Unsafe.Add(ref df, j) = dcv * Unsafe.Add(ref cp, j) * fv * (1f - fv);
+            Unsafe.Add(ref dg, j) = dcv * iv * (1f - gv * gv);
+            Unsafe.Add(ref dOut, j) = dhv * tc * ov * (1f - ov);
+            Unsafe.Add(ref dc, j) = dcv * fv;
+        }
+    }
+}
