@@ -1,0 +1,119 @@
+using RnnGen.Kernels;
+
+namespace RnnGen.Tests.Kernels;
+
+public sealed class KernelAllocationTests
+{
+    private const int Batch = 3, Hidden = 33, Classes = 300;
+
+    // First calls run static constructors and JIT; only the steady state must be allocation-free.
+    private const int WarmUpCalls = 2;
+
+    private readonly float[] _a = Filled(130 * 600);
+    private readonly float[] _b = Filled(600 * 200);
+    private readonly float[] _c = Filled(130 * 200);
+    private readonly float[] _gates = Filled(Batch * 4 * Hidden);
+    private readonly float[] _gh = Filled(Batch * 3 * Hidden);
+    private readonly float[] _state = Filled(Batch * Hidden);
+    private readonly float[] _state2 = Filled(Batch * Hidden);
+    private readonly float[] _state3 = Filled(Batch * Hidden);
+    private readonly float[] _grad = Filled(Batch * 4 * Hidden);
+    private readonly float[] _grad2 = Filled(Batch * 4 * Hidden);
+    private readonly float[] _logits = Filled(4 * Classes);
+    private readonly int[] _targets = [1, Losses.IgnoreIndex, 299, 0];
+
+    [Theory]
+    [InlineData("Gemm.MultiplyTransposedB")]
+    [InlineData("Gemm.MultiplyTransposedB.Gemv")]
+    [InlineData("Gemm.Multiply")]
+    [InlineData("Gemm.MultiplyTransposedA")]
+    [InlineData("Gemm.AddRowVector")]
+    [InlineData("Gemm.AccumulateColumnSums")]
+    [InlineData("RnnCell.Activate")]
+    [InlineData("RnnCell.Backward")]
+    [InlineData("LstmCell.Forward")]
+    [InlineData("LstmCell.Backward")]
+    [InlineData("GruCell.Forward")]
+    [InlineData("GruCell.Backward")]
+    [InlineData("Losses.SoftmaxCrossEntropy")]
+    [InlineData("Losses.CrossEntropySum")]
+    [InlineData("Losses.MeanSquaredError")]
+    [InlineData("Losses.Softmax")]
+    public void Kernel_AfterWarmUp_AllocatesNothing(string kernel)
+    {
+        for (int i = 0; i < WarmUpCalls; i++)
+            Run(kernel);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(kernel);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+    }
+
+    private void Run(string kernel)
+    {
+        int stateLength = Batch * Hidden;
+        switch (kernel)
+        {
+            case "Gemm.MultiplyTransposedB":
+                Gemm.MultiplyTransposedB(_a.AsSpan(0, 130 * 600), _b.AsSpan(0, 200 * 600), _c, 130, 200, 600, accumulate: true);
+                break;
+            case "Gemm.MultiplyTransposedB.Gemv":
+                Gemm.MultiplyTransposedB(_a.AsSpan(0, 64), _b.AsSpan(0, 256 * 64), _c.AsSpan(0, 256), 1, 256, 64, accumulate: false);
+                break;
+            case "Gemm.Multiply":
+                Gemm.Multiply(_a.AsSpan(0, 130 * 600), _b.AsSpan(0, 600 * 200), _c, 130, 200, 600, accumulate: true);
+                break;
+            case "Gemm.MultiplyTransposedA":
+                Gemm.MultiplyTransposedA(_a.AsSpan(0, 600 * 130), _b.AsSpan(0, 600 * 200), _c, 130, 200, 600, accumulate: true);
+                break;
+            case "Gemm.AddRowVector":
+                Gemm.AddRowVector(_c, _b.AsSpan(0, 200), 130);
+                break;
+            case "Gemm.AccumulateColumnSums":
+                Gemm.AccumulateColumnSums(_c, _b.AsSpan(0, 200), 130);
+                break;
+            case "RnnCell.Activate":
+                RnnCell.Activate(_state, RnnActivation.Tanh);
+                break;
+            case "RnnCell.Backward":
+                RnnCell.Backward(_state, _state2, _state3, RnnActivation.Relu);
+                break;
+            case "LstmCell.Forward":
+                LstmCell.Forward(_gates, _state, _state2, _state3, Batch, Hidden);
+                break;
+            case "LstmCell.Backward":
+                LstmCell.Backward(_gates, _state, _state2, _state3, _state.AsSpan(0, stateLength), _grad, Batch, Hidden);
+                break;
+            case "GruCell.Forward":
+                GruCell.Forward(_gates.AsSpan(0, 3 * stateLength), _gh, _state, _state2, Batch, Hidden);
+                break;
+            case "GruCell.Backward":
+                GruCell.Backward(_gates.AsSpan(0, 3 * stateLength), _gh, _state, _state2, _grad.AsSpan(0, 3 * stateLength), _grad2.AsSpan(0, 3 * stateLength), _state3, Batch, Hidden);
+                break;
+            case "Losses.SoftmaxCrossEntropy":
+                Losses.SoftmaxCrossEntropy(_logits, _targets, _c.AsSpan(0, _logits.Length), Classes);
+                break;
+            case "Losses.CrossEntropySum":
+                Losses.CrossEntropySum(_logits, _targets, Classes, out _);
+                break;
+            case "Losses.MeanSquaredError":
+                Losses.MeanSquaredError(_logits, _a.AsSpan(0, _logits.Length), _c.AsSpan(0, _logits.Length));
+                break;
+            case "Losses.Softmax":
+                Losses.Softmax(_c.AsSpan(0, _logits.Length), Classes);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "Unknown kernel.");
+        }
+    }
+
+    private static float[] Filled(int length)
+    {
+        var random = new RnnRandom((ulong)length);
+        float[] values = new float[length];
+        random.FillUniform(values, -0.5f, 0.5f);
+        return values;
+    }
+}
