@@ -84,6 +84,18 @@ internal static class DiagnosticDescriptors
         "RnnGen failed while reading '{0}' ({1}); please report this declaration",
         DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor StreamingBidirectional = Create(
+        "RNN0013",
+        "Streaming needs a unidirectional model",
+        "The model '{0}' requests Streaming but has a bidirectional layer, which must see the whole sequence; remove Streaming = true or Bidirectional = true",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor ProjectionNotSmaller = Create(
+        "RNN0014",
+        "LSTM projection must be smaller than the hidden size",
+        "ProjectionSize is {0} but HiddenSize is {1}; a projection (PyTorch proj_size) must be between 1 and HiddenSize - 1, or 0 for none",
+        DiagnosticSeverity.Error);
+
     public static DiagnosticDescriptor ById(string id) => id switch
     {
         "RNN0001" => ModelNotPartial,
@@ -98,6 +110,8 @@ internal static class DiagnosticDescriptors
         "RNN0010" => WorkspaceTooLarge,
         "RNN0011" => InvalidAttributeArguments,
         "RNN0012" => InternalError,
+        "RNN0013" => StreamingBidirectional,
+        "RNN0014" => ProjectionNotSmaller,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Unknown RnnGen diagnostic ID."),
     };
 

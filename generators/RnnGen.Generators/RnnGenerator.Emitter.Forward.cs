@@ -12,38 +12,68 @@ public sealed partial class RnnGenerator
         {
             ModelSpec m = c.Model;
             SourceWriter w = c.Writer;
-            bool tokens = m.Input.Kind == InputKind.Embedding;
-            string inputType = tokens ? "global::System.ReadOnlySpan<int>" : ReadOnlySpan;
+            string inputType = m.Input.IsTokens ? IntSpan : ReadOnlySpan;
+            string inputDoc = m.Input.IsTokens
+                ? "/// <param name=\"inputs\">Token ids, [T, B] time-major (<see cref=\"InputLength\"/> ids), each below <see cref=\"VocabularySize\"/>.</param>"
+                : "/// <param name=\"inputs\">Input vectors, [T, B, I] time-major (<see cref=\"InputLength\"/> floats).</param>";
+            string outputDoc = "/// <param name=\"outputs\">Receives <see cref=\"OutputLength\"/> floats" + (m.Head.Steps == HeadSteps.AllSteps ? ", [T, B, O] time-major." : ", [B, O] for each sequence's last step.") + "</param>";
+            string summary = c.IsClassifier
+                ? "/// Writes softmax probabilities. Uses this instance's workspace: one call at a time per instance."
+                : "/// Writes the head's outputs. Uses this instance's workspace: one call at a time per instance.";
 
             w.Line("/// <summary>");
             w.Line("/// Runs the network over one batch of whole sequences, starting from the initial state (zero unless set).");
-            w.Line(c.IsClassifier
-                ? "/// Writes softmax probabilities. Uses this instance's workspace: one call at a time per instance."
-                : "/// Writes the head's outputs. Uses this instance's workspace: one call at a time per instance.");
+            w.Line(summary);
             w.Line("/// </summary>");
-            w.Line(tokens
-                ? "/// <param name=\"inputs\">Token ids, [T, B] time-major (<see cref=\"InputLength\"/> ids), each below <see cref=\"VocabularySize\"/>.</param>"
-                : "/// <param name=\"inputs\">Input vectors, [T, B, I] time-major (<see cref=\"InputLength\"/> floats).</param>");
-            w.Line("/// <param name=\"outputs\">Receives <see cref=\"OutputLength\"/> floats" + (m.Head.Steps == HeadSteps.AllSteps ? ", [T, B, O] time-major." : ", [B, O] for the last step.") + "</param>");
+            w.Line(inputDoc);
+            w.Line(outputDoc);
             using (w.Block($"public void Forward({inputType} inputs, {Span} outputs)"))
             {
-                w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
-                w.Line("ValidateLength(outputs.Length, OutputLength, nameof(outputs));");
-                w.Line(tokens ? "RunForward(Embed(inputs));" : "RunForward(inputs);");
-                w.Line("new global::System.Span<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);");
-                if (c.IsClassifier)
-                    w.Line("global::RnnGen.Losses.Softmax(outputs, OutputSize);");
+                if (m.VariableLength)
+                {
+                    w.Line("new global::System.Span<int>(_intWorkspace, 0, BatchSize).Fill(SequenceLength);");
+                    w.Line("ForwardCore(inputs, outputs);");
+                }
+                else
+                {
+                    WriteForwardBody(c);
+                }
             }
 
-            if (tokens)
+            if (m.VariableLength)
             {
                 w.Line();
-                w.Line("/// <summary>Looks up each token's embedding row: x[t, b] = embedding.weight[token[t, b]].</summary>");
-                using (w.Block($"private {ReadOnlySpan} Embed(global::System.ReadOnlySpan<int> tokens)"))
+                w.Line("/// <summary>");
+                w.Line("/// Runs the network over a batch of sequences of different lengths (PyTorch's packed-sequence semantics).");
+                w.Line("/// Each sequence's state stops after its last step; outputs of padded steps are zero.");
+                w.Line("/// </summary>");
+                w.Line(inputDoc);
+                w.Line("/// <param name=\"lengths\">Steps of each sequence, <see cref=\"BatchSize\"/> values in [1, <see cref=\"SequenceLength\"/>].</param>");
+                w.Line(outputDoc);
+                using (w.Block($"public void Forward({inputType} inputs, {IntSpan} lengths, {Span} outputs)"))
                 {
-                    w.Line($"{Span} embedded = new global::System.Span<float>(_workspace, EmbeddedInputOffset, SequenceLength * BatchSize * InputSize);");
-                    w.Line($"{Kernels}.Embedding.Gather(Parameters.Values.Slice({c.Layout.Parameters[0].PropertyName}Offset, {c.Layout.Parameters[0].PropertyName}Length), tokens, embedded, InputSize);");
-                    w.Line("return embedded;");
+                    w.Line($"{Kernels}.Sequence.ValidateLengths(lengths, BatchSize, SequenceLength);");
+                    w.Line("lengths.CopyTo(new global::System.Span<int>(_intWorkspace, 0, BatchSize));");
+                    w.Line("ForwardCore(inputs, outputs);");
+                }
+                w.Line();
+                using (w.Block($"private void ForwardCore({inputType} inputs, {Span} outputs)"))
+                    WriteForwardBody(c);
+            }
+
+            if (m.Input.IsTokens)
+            {
+                w.Line();
+                w.Line(m.Input.Kind == InputKind.Embedding
+                    ? "/// <summary>Looks up each token's embedding row: x[t, b] = embedding.weight[token[t, b]].</summary>"
+                    : "/// <summary>Expands each token id into its one-hot vector x[t, b].</summary>");
+                using (w.Block($"private {ReadOnlySpan} Encode({IntSpan} tokens)"))
+                {
+                    w.Line($"{Span} encoded = new {Span}(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);");
+                    w.Line(m.Input.Kind == InputKind.Embedding
+                        ? $"{Kernels}.Embedding.Gather(Parameters.Values.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);"
+                        : $"{Kernels}.OneHot.Encode(tokens, encoded, VocabularySize);");
+                    w.Line("return encoded;");
                 }
             }
 
@@ -53,6 +83,8 @@ public sealed partial class RnnGenerator
             {
                 w.Line($"{Span} ws = _workspace;");
                 w.Line($"{ReadOnlySpan} p = Parameters.Values;");
+                if (m.VariableLength)
+                    w.Line($"{IntSpan} lengths = new {IntSpan}(_intWorkspace, 0, BatchSize);");
                 foreach (LayerSpec layer in m.Layers)
                 {
                     w.Line();
@@ -63,130 +95,257 @@ public sealed partial class RnnGenerator
             }
         }
 
+        private static void WriteForwardBody(EmitContext c)
+        {
+            SourceWriter w = c.Writer;
+            w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
+            w.Line("ValidateLength(outputs.Length, OutputLength, nameof(outputs));");
+            w.Line(c.Model.Input.IsTokens ? "RunForward(Encode(inputs));" : "RunForward(inputs);");
+            w.Line("new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);");
+            if (c.IsClassifier)
+            {
+                w.Line("global::RnnGen.Losses.Softmax(outputs, OutputSize);");
+                if (c.Model.VariableLength && c.Model.Head.Steps == HeadSteps.AllSteps)
+                    w.Line($"{Kernels}.Sequence.ClearPadding(outputs, new {IntSpan}(_intWorkspace, 0, BatchSize), SequenceLength, OutputSize);");
+            }
+        }
+
         private static void WriteLayerForward(EmitContext c, LayerSpec layer)
         {
             SourceWriter w = c.Writer;
             LayerLayout ll = c.Layout.Layers[layer.Index];
-            string p = "L" + Int(layer.Index);
-            string x = LayerInput(c, layer);
-            w.Line($"// Layer {Int(layer.Index)}: {CellTitle(layer)}, {Int(layer.InputSize)} -> {Int(layer.HiddenSize)}.");
+            w.Line($"// Layer {Int(layer.Index)}: {LayerTitle(layer)}.");
             foreach (string equation in Equations(layer))
                 w.Line("//   " + equation);
+            foreach (DirectionLayout d in ll.Directions)
+                WriteDirectionForward(c, layer, d);
+            if (ll.Merged >= 0)
+            {
+                w.Line($"// Merge the directions ({layer.Merge.ToString().ToLowerInvariant()}) into the layer output.");
+                w.Line($"{Kernels}.Bidirectional.Merge({OutputRange(c, ll.Directions[0])}, {OutputRange(c, ll.Directions[1])}, ws.Slice(L{Int(layer.Index)}Merged, SequenceLength * BatchSize * {Int(layer.OutputSize)}), SequenceLength * BatchSize, {Int(layer.StateSize)}, global::RnnGen.BidirectionalMerge.{layer.Merge});");
+            }
+        }
 
+        private static void WriteDirectionForward(EmitContext c, LayerSpec layer, DirectionLayout d)
+        {
+            SourceWriter w = c.Writer;
+            string p = d.Prefix;
+            string x = LayerInput(c, layer);
             string rows = "SequenceLength * BatchSize";
-            string weightIh = Param(ll.WeightIh);
-            string weightHh = Param(ll.WeightHh);
+            int h = layer.HiddenSize, gw = layer.GateWidth, so = layer.StateSize;
+            string weightIh = Param(d.WeightIh);
+            string direction = layer.Bidirectional ? (d.Reverse ? "Reverse direction, t = T-1 down to 0. " : "Forward direction. ") : "";
+            string hPrevOf(StepIndex t) => Slot(p + "Hidden", p + "HiddenStride", t, d.Reverse ? 1 : 0);
+            string hOutOf(StepIndex t) => Slot(p + "Hidden", p + "HiddenStride", t, d.Reverse ? 0 : 1);
+            string cPrevOf(StepIndex t) => Slot(p + "Cell", p + "CellStride", t, d.Reverse ? 1 : 0);
+            string cOutOf(StepIndex t) => Slot(p + "Cell", p + "CellStride", t, d.Reverse ? 0 : 1);
+            void Freeze(StepIndex t)
+            {
+                if (!c.Model.VariableLength)
+                    return;
+                w.Line($"{Kernels}.Sequence.Freeze({hOutOf(t)}, {hPrevOf(t)}, lengths, {t.Plus(0)}, {Int(so)});");
+                if (layer.HasCellState)
+                    w.Line($"{Kernels}.Sequence.Freeze({cOutOf(t)}, {cPrevOf(t)}, lengths, {t.Plus(0)}, {Int(h)});");
+            }
+
             switch (layer.Cell)
             {
                 case CellKind.SimpleRnn:
                     {
-                        string pre = $"ws.Slice({p}Hidden + {p}StateStride, SequenceLength * {p}StateStride)";
-                        w.Line("// Input projection for every step in one GEMM, written straight into h[1..T]: x_t W_ihᵀ + b_ih + b_hh.");
-                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {pre}, {rows}, {Int(layer.GateWidth)}, {Int(layer.InputSize)}, false);");
-                        WriteBiases(c, ll, pre, rows, includeHiddenBias: true);
-                        ForEachStep(c, reverse: false, t =>
+                        string pre = OutputRange(c, d);
+                        w.Line($"// {direction}Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.");
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {pre}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
+                        WriteBiases(c, d, pre, rows, includeHiddenBias: true);
+                        ForEachStep(c, reverse: d.Reverse, t =>
                         {
-                            string hPrev = Slot(p + "Hidden", p + "StateStride", t, 0);
-                            string h = Slot(p + "Hidden", p + "StateStride", t, 1);
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrev}, {weightHh}, {h}, BatchSize, {Int(layer.GateWidth)}, {Int(layer.HiddenSize)}, true);");
-                            w.Line($"{Kernels}.RnnCell.Activate({h}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
+                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {Param(d.WeightHh)}, {hOutOf(t)}, BatchSize, {Int(gw)}, {Int(so)}, true);");
+                            w.Line($"{Kernels}.RnnCell.Activate({hOutOf(t)}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
+                            Freeze(t);
                         });
                         break;
                     }
                 case CellKind.Lstm:
                     {
                         string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
-                        w.Line("// Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.");
-                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(layer.GateWidth)}, {Int(layer.InputSize)}, false);");
-                        WriteBiases(c, ll, gates, rows, includeHiddenBias: true);
-                        ForEachStep(c, reverse: false, t =>
+                        w.Line($"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.");
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
+                        WriteBiases(c, d, gates, rows, includeHiddenBias: true);
+                        ForEachStep(c, reverse: d.Reverse, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({Slot(p + "Hidden", p + "StateStride", t, 0)}, {weightHh}, {gate}, BatchSize, {Int(layer.GateWidth)}, {Int(layer.HiddenSize)}, true);");
-                            w.Line($"{Kernels}.LstmCell.Forward({gate}, {Slot(p + "Cell", p + "StateStride", t, 0)}, {Slot(p + "Cell", p + "StateStride", t, 1)}, {Slot(p + "Hidden", p + "StateStride", t, 1)}, BatchSize, {Int(layer.HiddenSize)});");
+                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {Param(d.WeightHh)}, {gate}, BatchSize, {Int(gw)}, {Int(so)}, true);");
+                            if (d.WeightHr is null)
+                            {
+                                w.Line($"{Kernels}.LstmCell.Forward({gate}, {cPrevOf(t)}, {cOutOf(t)}, {hOutOf(t)}, BatchSize, {Int(h)});");
+                            }
+                            else
+                            {
+                                string raw = Slot(p + "Raw", p + "CellStride", t, 0);
+                                w.Line($"{Kernels}.LstmCell.Forward({gate}, {cPrevOf(t)}, {cOutOf(t)}, {raw}, BatchSize, {Int(h)});");
+                                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({raw}, {Param(d.WeightHr)}, {hOutOf(t)}, BatchSize, {Int(so)}, {Int(h)}, false);");
+                            }
+                            Freeze(t);
                         });
                         break;
                     }
-                case CellKind.Gru:
+                case CellKind.Gru when layer.ResetAfter:
                     {
                         string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
-                        w.Line("// Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).");
-                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(layer.GateWidth)}, {Int(layer.InputSize)}, false);");
-                        WriteBiases(c, ll, gates, rows, includeHiddenBias: false);
-                        ForEachStep(c, reverse: false, t =>
+                        w.Line($"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).");
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
+                        WriteBiases(c, d, gates, rows, includeHiddenBias: false);
+                        ForEachStep(c, reverse: d.Reverse, t =>
                         {
                             string gh = Slot(p + "HiddenGates", p + "GateStride", t, 0);
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({Slot(p + "Hidden", p + "StateStride", t, 0)}, {weightHh}, {gh}, BatchSize, {Int(layer.GateWidth)}, {Int(layer.HiddenSize)}, false);");
-                            if (ll.BiasHh is not null)
-                                w.Line($"{Kernels}.Gemm.AddRowVector({gh}, {Param(ll.BiasHh)}, BatchSize);");
-                            w.Line($"{Kernels}.GruCell.Forward({Slot(p + "Gates", p + "GateStride", t, 0)}, {gh}, {Slot(p + "Hidden", p + "StateStride", t, 0)}, {Slot(p + "Hidden", p + "StateStride", t, 1)}, BatchSize, {Int(layer.HiddenSize)});");
+                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {Param(d.WeightHh)}, {gh}, BatchSize, {Int(gw)}, {Int(so)}, false);");
+                            if (d.BiasHh is not null)
+                                w.Line($"{Kernels}.Gemm.AddRowVector({gh}, {Param(d.BiasHh)}, BatchSize);");
+                            w.Line($"{Kernels}.GruCell.Forward({Slot(p + "Gates", p + "GateStride", t, 0)}, {gh}, {hPrevOf(t)}, {hOutOf(t)}, BatchSize, {Int(h)});");
+                            Freeze(t);
+                        });
+                        break;
+                    }
+                default:
+                    {
+                        string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
+                        w.Line($"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih. The hidden product is split:");
+                        w.Line("// r and z read W_h{r,z} h + b_h{r,z}; n reads W_hn (r ⊙ h) + b_hn once r is known.");
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
+                        WriteBiases(c, d, gates, rows, includeHiddenBias: false);
+                        ForEachStep(c, reverse: d.Reverse, t =>
+                        {
+                            string ghRz = Slot(p + "HiddenGates", p + "CellStride", t, 0, 2);
+                            string rh = Slot(p + "ResetHidden", p + "CellStride", t, 0);
+                            string ng = Slot(p + "NewGate", p + "CellStride", t, 0);
+                            string gate = Slot(p + "Gates", p + "GateStride", t, 0);
+                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {ParamRows(d.WeightHh, 0, 2 * h, so)}, {ghRz}, BatchSize, {Int(2 * h)}, {Int(so)}, false);");
+                            if (d.BiasHh is not null)
+                                w.Line($"{Kernels}.Gemm.AddRowVector({ghRz}, {ParamRows(d.BiasHh, 0, 2 * h, 1)}, BatchSize);");
+                            w.Line($"{Kernels}.GruResetBeforeCell.Gates({gate}, {ghRz}, {hPrevOf(t)}, {rh}, BatchSize, {Int(h)});");
+                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({rh}, {ParamRows(d.WeightHh, 2 * h, h, so)}, {ng}, BatchSize, {Int(h)}, {Int(h)}, false);");
+                            if (d.BiasHh is not null)
+                                w.Line($"{Kernels}.Gemm.AddRowVector({ng}, {ParamRows(d.BiasHh, 2 * h, h, 1)}, BatchSize);");
+                            w.Line($"{Kernels}.GruResetBeforeCell.Output({gate}, {ng}, {hPrevOf(t)}, {hOutOf(t)}, BatchSize, {Int(h)});");
+                            Freeze(t);
                         });
                         break;
                     }
             }
         }
 
-        private static void WriteBiases(EmitContext c, LayerLayout ll, string target, string rows, bool includeHiddenBias)
+        private static void WriteBiases(EmitContext c, DirectionLayout d, string target, string rows, bool includeHiddenBias)
         {
-            if (ll.BiasIh is not null)
-                c.Writer.Line($"{Kernels}.Gemm.AddRowVector({target}, {Param(ll.BiasIh)}, {rows});");
-            if (includeHiddenBias && ll.BiasHh is not null)
-                c.Writer.Line($"{Kernels}.Gemm.AddRowVector({target}, {Param(ll.BiasHh)}, {rows});");
+            if (d.BiasIh is not null)
+                c.Writer.Line($"{Kernels}.Gemm.AddRowVector({target}, {Param(d.BiasIh)}, {rows});");
+            if (includeHiddenBias && d.BiasHh is not null)
+                c.Writer.Line($"{Kernels}.Gemm.AddRowVector({target}, {Param(d.BiasHh)}, {rows});");
         }
 
         private static void WriteHeadForward(EmitContext c)
         {
             ModelSpec m = c.Model;
             SourceWriter w = c.Writer;
-            string top = "L" + Int(m.TopLayer.Index);
             string y = "ws.Slice(OutputOffset, OutputLength)";
+            int width = m.TopLayer.OutputSize;
             if (m.Head.Steps == HeadSteps.AllSteps)
             {
                 w.Line("// Head on every step in one GEMM: y_t = h_t W_headᵀ + b_head.");
-                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({TopHiddenAllSteps(c)}, {Param(c.Layout.HeadWeight)}, {y}, SequenceLength * BatchSize, OutputSize, {Int(m.TopLayer.HiddenSize)}, false);");
+                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({LayerOutput(c, m.TopLayer)}, {Param(c.Layout.HeadWeight)}, {y}, SequenceLength * BatchSize, OutputSize, {Int(width)}, false);");
                 w.Line($"{Kernels}.Gemm.AddRowVector({y}, {Param(c.Layout.HeadBias)}, SequenceLength * BatchSize);");
+                if (m.VariableLength)
+                    w.Line($"{Kernels}.Sequence.ClearPadding({y}, lengths, SequenceLength, OutputSize);");
             }
             else
             {
-                w.Line("// Head on the last step only (many-to-one): y = h_T W_headᵀ + b_head.");
-                w.Line($"{Kernels}.Gemm.MultiplyTransposedB(ws.Slice({top}Hidden + SequenceLength * {top}StateStride, {top}StateStride), {Param(c.Layout.HeadWeight)}, {y}, BatchSize, OutputSize, {Int(m.TopLayer.HiddenSize)}, false);");
+                if (m.TopLayer.Bidirectional)
+                {
+                    LayerLayout top = c.Layout.Layers[m.TopLayer.Index];
+                    w.Line("// Head on the final states (many-to-one): y = merge(h_n forward, h_n reverse) W_headᵀ + b_head.");
+                    w.Line($"{Kernels}.Bidirectional.Merge({FinalState(c, top.Directions[0])}, {FinalState(c, top.Directions[1])}, {FinalMerged(c)}, BatchSize, {Int(m.TopLayer.StateSize)}, global::RnnGen.BidirectionalMerge.{m.TopLayer.Merge});");
+                }
+                else
+                {
+                    w.Line("// Head on the final state (many-to-one): y = h_n W_headᵀ + b_head.");
+                }
+                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({HeadInputLastStep(c)}, {Param(c.Layout.HeadWeight)}, {y}, BatchSize, OutputSize, {Int(width)}, false);");
                 w.Line($"{Kernels}.Gemm.AddRowVector({y}, {Param(c.Layout.HeadBias)}, BatchSize);");
             }
         }
 
-        private static string TopHiddenAllSteps(EmitContext c)
+        private static string FinalMerged(EmitContext c) =>
+            $"ws.Slice(L{Int(c.Model.TopLayer.Index)}FinalMerged, BatchSize * {Int(c.Model.TopLayer.OutputSize)})";
+
+        private static string HeadInputLastStep(EmitContext c) =>
+            c.Model.TopLayer.Bidirectional ? FinalMerged(c) : FinalState(c, c.Layout.Layers[c.Model.TopLayer.Index].Directions[0]);
+
+        /// <summary>h_n of a direction: slot T forward, slot 0 reverse.</summary>
+        private static string FinalState(EmitContext c, DirectionLayout d, string buffer = "Hidden") =>
+            $"ws.Slice({d.Prefix}{buffer} + {Int(FinalSlot(c, d))} * {d.Prefix}HiddenStride, {d.Prefix}HiddenStride)";
+
+        /// <summary>h_t for every t, contiguous: slots 1..T forward, 0..T-1 reverse.</summary>
+        private static string OutputRange(EmitContext c, DirectionLayout d, string buffer = "Hidden") =>
+            d.Reverse
+                ? $"ws.Slice({d.Prefix}{buffer}, SequenceLength * {d.Prefix}HiddenStride)"
+                : $"ws.Slice({d.Prefix}{buffer} + {d.Prefix}HiddenStride, SequenceLength * {d.Prefix}HiddenStride)";
+
+        /// <summary>h_{t-1} for every t (the recurrent inputs): slots 0..T-1 forward, 1..T reverse.</summary>
+        private static string PreviousRange(EmitContext c, DirectionLayout d) =>
+            d.Reverse
+                ? $"ws.Slice({d.Prefix}Hidden + {d.Prefix}HiddenStride, SequenceLength * {d.Prefix}HiddenStride)"
+                : $"ws.Slice({d.Prefix}Hidden, SequenceLength * {d.Prefix}HiddenStride)";
+
+        /// <summary>What the layer above (or the head) reads for every step.</summary>
+        private static string LayerOutput(EmitContext c, LayerSpec layer)
         {
-            string top = "L" + Int(c.Model.TopLayer.Index);
-            return $"ws.Slice({top}Hidden + {top}StateStride, SequenceLength * {top}StateStride)";
+            LayerLayout ll = c.Layout.Layers[layer.Index];
+            return ll.Merged >= 0
+                ? $"ws.Slice(L{Int(layer.Index)}Merged, SequenceLength * BatchSize * {Int(layer.OutputSize)})"
+                : OutputRange(c, ll.Directions[0]);
         }
 
-        /// <summary>The first layer reads the model input; each later layer reads h[1..T] of the layer below.</summary>
-        private static string LayerInput(EmitContext c, LayerSpec layer)
+        private static string LayerOutputGradient(EmitContext c, LayerSpec layer)
         {
-            if (layer.Index == 0)
-                return "x";
-            string below = "L" + Int(layer.Index - 1);
-            return $"ws.Slice({below}Hidden + {below}StateStride, SequenceLength * {below}StateStride)";
+            LayerLayout ll = c.Layout.Layers[layer.Index];
+            return ll.MergedGradient >= 0
+                ? $"ws.Slice(L{Int(layer.Index)}MergedGradient, SequenceLength * BatchSize * {Int(layer.OutputSize)})"
+                : OutputRange(c, ll.Directions[0], "HiddenGradient");
         }
+
+        /// <summary>The first layer reads the model input; each later layer reads the layer below's output.</summary>
+        private static string LayerInput(EmitContext c, LayerSpec layer) =>
+            layer.Index == 0 ? "x" : LayerOutput(c, c.Model.Layers[layer.Index - 1]);
 
         private static string[] Equations(LayerSpec layer) => layer.Cell switch
         {
-            CellKind.Lstm => new[]
-            {
-                "Gates in PyTorch order i, f, g, o (rows of W_ih and W_hh):",
-                "i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)",
-                "f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)",
-                "g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)",
-                "o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)",
-                "c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t",
-                "h_t = o_t ⊙ tanh(c_t)",
-            },
+            CellKind.Lstm => layer.ProjectionSize > 0
+                ? new[]
+                {
+                    "Gates in PyTorch order i, f, g, o (rows of W_ih and W_hh):",
+                    "i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)",
+                    "f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)",
+                    "g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)",
+                    "o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)",
+                    "c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t",
+                    "h_t = W_hr (o_t ⊙ tanh(c_t))",
+                }
+                : new[]
+                {
+                    "Gates in PyTorch order i, f, g, o (rows of W_ih and W_hh):",
+                    "i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)",
+                    "f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)",
+                    "g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)",
+                    "o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)",
+                    "c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t",
+                    "h_t = o_t ⊙ tanh(c_t)",
+                },
             CellKind.Gru => new[]
             {
                 "Gates in PyTorch order r, z, n (rows of W_ih and W_hh):",
                 "r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)",
                 "z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)",
-                "n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))",
+                layer.ResetAfter
+                    ? "n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))"
+                    : "n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn)",
                 "h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}",
             },
             _ => new[]
@@ -200,14 +359,22 @@ public sealed partial class RnnGenerator
         /// <summary>A parameter tensor as a slice of the block <c>p</c> (or the gradient block <c>g</c>).</summary>
         private static string Param(ParameterSlot slot, string block = "p") => $"{block}.Slice({slot.PropertyName}Offset, {slot.PropertyName}Length)";
 
+        /// <summary>Rows [first, first + count) of a row-major parameter with <paramref name="columns"/> columns.</summary>
+        private static string ParamRows(ParameterSlot slot, int first, int count, int columns, string block = "p") =>
+            first == 0
+                ? $"{block}.Slice({slot.PropertyName}Offset, {Int(count * columns)})"
+                : $"{block}.Slice({slot.PropertyName}Offset + {Int(first * columns)}, {Int(count * columns)})";
+
         /// <summary>
-        /// Slot <c>t + shift</c> of a per-step buffer. Unrolled steps give a literal index, so each slice is a constant
-        /// expression the JIT folds; looped steps give <c>t + shift</c> over the same constant stride.
+        /// Slot <c>t + shift</c> of a per-step buffer, <paramref name="strides"/> strides wide. Unrolled steps give a
+        /// literal index, so each slice is a constant expression the JIT folds; looped steps give <c>t + shift</c>.
         /// </summary>
-        private static string Slot(string buffer, string stride, StepIndex t, int shift)
+        private static string Slot(string buffer, string stride, StepIndex t, int shift, int strides = 1)
         {
             string index = t.Plus(shift);
-            return index == "0" ? $"ws.Slice({buffer}, {stride})" : $"ws.Slice({buffer} + {index} * {stride}, {stride})";
+            string width = strides == 1 ? stride : $"{Int(strides)} * {stride}";
+            string start = index == "0" ? buffer : strides == 1 ? $"{buffer} + {index} * {stride}" : $"{buffer} + {index} * {Int(strides)} * {stride}";
+            return $"ws.Slice({start}, {width})";
         }
 
         /// <summary>Writes <paramref name="body"/> for every time step, unrolled or as a loop (see <see cref="Limits.UnrollBudget"/>).</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using RnnGen.Generators.Helpers;
 using RnnGen.Generators.Model;
 
@@ -7,33 +8,59 @@ public sealed partial class RnnGenerator
 {
     internal static partial class Emitter
     {
+        /// <summary>Where one layer's streaming state and scratch sit in a <c>StepState</c> buffer.</summary>
+        private sealed class StepSlots
+        {
+            public int Hidden, Cell = -1, Gates, HiddenGates = -1, ResetHidden = -1, NewGate = -1, Raw = -1;
+        }
+
         private static void WriteStep(EmitContext c)
         {
             ModelSpec m = c.Model;
             SourceWriter w = c.Writer;
-            bool tokens = m.Input.Kind == InputKind.Embedding;
+            bool tokens = m.Input.IsTokens;
 
-            // Per stream: h (and c) of every layer, then per-layer scratch for the gate pre-activations.
-            var hidden = new int[m.Layers.Count];
-            var cell = new int[m.Layers.Count];
-            var gates = new int[m.Layers.Count];
-            var hiddenGates = new int[m.Layers.Count];
+            // Per stream: h (and c) of every layer, then scratch for gate pre-activations (and a one-hot input).
+            var slots = new StepSlots[m.Layers.Count];
             int size = 0;
             foreach (LayerSpec layer in m.Layers)
             {
-                hidden[layer.Index] = size;
-                size += layer.HiddenSize;
-                cell[layer.Index] = layer.HasCellState ? size : -1;
-                size += layer.HasCellState ? layer.HiddenSize : 0;
+                var s = new StepSlots { Hidden = size };
+                size += layer.StateSize;
+                if (layer.HasCellState)
+                {
+                    s.Cell = size;
+                    size += layer.HiddenSize;
+                }
+                slots[layer.Index] = s;
             }
             int stateLength = size;
             foreach (LayerSpec layer in m.Layers)
             {
-                gates[layer.Index] = size;
+                StepSlots s = slots[layer.Index];
+                s.Gates = size;
                 size += layer.GateWidth;
-                hiddenGates[layer.Index] = layer.Cell == CellKind.Gru ? size : -1;
-                size += layer.Cell == CellKind.Gru ? layer.GateWidth : 0;
+                if (layer.Cell == CellKind.Gru && layer.ResetAfter)
+                {
+                    s.HiddenGates = size;
+                    size += layer.GateWidth;
+                }
+                if (layer.ResetBefore)
+                {
+                    s.HiddenGates = size;
+                    s.ResetHidden = size + 2 * layer.HiddenSize;
+                    s.NewGate = size + 3 * layer.HiddenSize;
+                    size += 4 * layer.HiddenSize;
+                }
+                if (layer.ProjectionSize > 0)
+                {
+                    s.Raw = size;
+                    size += layer.HiddenSize;
+                }
             }
+            int oneHot = size;
+            if (m.Input.Kind == InputKind.OneHot)
+                size += m.Input.Size;
 
             w.Line("/// <summary>");
             w.Line("/// Recurrent state of one stream for <see cref=\"Step\"/>: the hidden (and LSTM cell) state of every layer plus");
@@ -62,36 +89,10 @@ public sealed partial class RnnGenerator
                     w.Line("return clone;");
                 }
                 w.Line();
-                w.Line("/// <summary>The whole recurrent state as one vector (every layer's h, then c for LSTM layers), for saving or inspection.</summary>");
-                w.Line($"public {Span} Values => new global::System.Span<float>(Buffer, 0, StateLength);");
-                w.Line();
-                w.Line("/// <summary>Hidden state h of a layer.</summary>");
-                w.Line("/// <param name=\"layer\">Layer index.</param>");
-                w.Line($"public {Span} Hidden(int layer) => layer switch");
-                w.Line("{");
-                w.Indent();
-                foreach (LayerSpec layer in m.Layers)
-                    w.Line($"{Int(layer.Index)} => new global::System.Span<float>(Buffer, {Int(hidden[layer.Index])}, {Int(layer.HiddenSize)}),");
-                w.Line($"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"Layer must be 0 to {Int(m.Layers.Count - 1)}.\"),");
-                w.Unindent();
-                w.Line("};");
-                if (c.HasLstm)
-                {
-                    w.Line();
-                    w.Line("/// <summary>Cell state c of an LSTM layer.</summary>");
-                    w.Line("/// <param name=\"layer\">Layer index of an LSTM layer.</param>");
-                    w.Line($"public {Span} Cell(int layer) => layer switch");
-                    w.Line("{");
-                    w.Indent();
-                    foreach (LayerSpec layer in m.Layers)
-                    {
-                        if (layer.HasCellState)
-                            w.Line($"{Int(layer.Index)} => new global::System.Span<float>(Buffer, {Int(cell[layer.Index])}, {Int(layer.HiddenSize)}),");
-                    }
-                    w.Line($"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"Cell exists for LSTM layers: {LayerList(c, l => l.HasCellState)}.\"),");
-                    w.Unindent();
-                    w.Line("};");
-                }
+                w.Line("/// <summary>The whole recurrent state as one vector (each layer's h, then c for LSTM layers), for saving or inspection.</summary>");
+                w.Line($"public {Span} Values => new {Span}(Buffer, 0, StateLength);");
+                WriteStateView(c, "Hidden", "Hidden state h of a layer.", slots, l => true, (l, s) => (s.Hidden, l.StateSize));
+                WriteStateView(c, "Cell", "Cell state c of an LSTM layer.", slots, l => l.HasCellState, (l, s) => (s.Cell, l.HiddenSize));
             }
 
             w.Line();
@@ -124,53 +125,121 @@ public sealed partial class RnnGenerator
                 w.Line("ValidateLength(output.Length, OutputSize, nameof(output));");
                 w.Line($"{Span} s = state.Buffer;");
                 w.Line($"{ReadOnlySpan} p = Parameters.Values;");
-                if (tokens)
-                    w.Line($"{ReadOnlySpan} input = p.Slice({c.Layout.Parameters[0].PropertyName}Offset + token * InputSize, InputSize);");
-                foreach (LayerSpec layer in m.Layers)
+                if (m.Input.Kind == InputKind.Embedding)
                 {
-                    LayerLayout ll = c.Layout.Layers[layer.Index];
-                    int hd = layer.HiddenSize, gw = layer.GateWidth;
-                    string x = layer.Index == 0 ? "input" : $"s.Slice({Int(hidden[layer.Index - 1])}, {Int(m.Layers[layer.Index - 1].HiddenSize)})";
-                    string h = $"s.Slice({Int(hidden[layer.Index])}, {Int(hd)})";
-                    string g = $"s.Slice({Int(gates[layer.Index])}, {Int(gw)})";
-                    w.Line();
-                    w.Line($"// Layer {Int(layer.Index)}: {CellTitle(layer)}.");
-                    w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {Param(ll.WeightIh)}, {g}, 1, {Int(gw)}, {Int(layer.InputSize)}, false);");
-                    if (ll.BiasIh is not null)
-                        w.Line($"{Kernels}.Gemm.AddRowVector({g}, {Param(ll.BiasIh)}, 1);");
-                    switch (layer.Cell)
-                    {
-                        case CellKind.SimpleRnn:
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({h}, {Param(ll.WeightHh)}, {g}, 1, {Int(gw)}, {Int(hd)}, true);");
-                            if (ll.BiasHh is not null)
-                                w.Line($"{Kernels}.Gemm.AddRowVector({g}, {Param(ll.BiasHh)}, 1);");
-                            w.Line($"{Kernels}.RnnCell.Activate({g}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
-                            w.Line($"{g}.CopyTo({h});");
-                            break;
-                        case CellKind.Lstm:
-                            string cs = $"s.Slice({Int(cell[layer.Index])}, {Int(hd)})";
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({h}, {Param(ll.WeightHh)}, {g}, 1, {Int(gw)}, {Int(hd)}, true);");
-                            if (ll.BiasHh is not null)
-                                w.Line($"{Kernels}.Gemm.AddRowVector({g}, {Param(ll.BiasHh)}, 1);");
-                            w.Line("// The cell reads c and h element by element before overwriting them, so the update is in place.");
-                            w.Line($"{Kernels}.LstmCell.Forward({g}, {cs}, {cs}, {h}, 1, {Int(hd)});");
-                            break;
-                        case CellKind.Gru:
-                            string gh = $"s.Slice({Int(hiddenGates[layer.Index])}, {Int(gw)})";
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({h}, {Param(ll.WeightHh)}, {gh}, 1, {Int(gw)}, {Int(hd)}, false);");
-                            if (ll.BiasHh is not null)
-                                w.Line($"{Kernels}.Gemm.AddRowVector({gh}, {Param(ll.BiasHh)}, 1);");
-                            w.Line($"{Kernels}.GruCell.Forward({g}, {gh}, {h}, {h}, 1, {Int(hd)});");
-                            break;
-                    }
+                    w.Line($"{ReadOnlySpan} input = p.Slice(EmbeddingWeightOffset + token * InputSize, InputSize);");
                 }
+                else if (m.Input.Kind == InputKind.OneHot)
+                {
+                    w.Line($"{Span} input = s.Slice({Int(oneHot)}, InputSize);");
+                    w.Line("input.Clear();");
+                    w.Line("input[token] = 1f;");
+                }
+                foreach (LayerSpec layer in m.Layers)
+                    WriteLayerStep(c, layer, slots);
                 w.Line();
                 w.Line("// Head: y = h W_headᵀ + b_head.");
-                w.Line($"{Kernels}.Gemm.MultiplyTransposedB(s.Slice({Int(hidden[m.TopLayer.Index])}, {Int(m.TopLayer.HiddenSize)}), {Param(c.Layout.HeadWeight)}, output, 1, OutputSize, {Int(m.TopLayer.HiddenSize)}, false);");
+                w.Line($"{Kernels}.Gemm.MultiplyTransposedB(s.Slice({Int(slots[m.TopLayer.Index].Hidden)}, {Int(m.TopLayer.StateSize)}), {Param(c.Layout.HeadWeight)}, output, 1, OutputSize, {Int(m.TopLayer.StateSize)}, false);");
                 w.Line($"{Kernels}.Gemm.AddRowVector(output, {Param(c.Layout.HeadBias)}, 1);");
                 if (c.IsClassifier)
                     w.Line("global::RnnGen.Losses.Softmax(output, OutputSize);");
             }
+        }
+
+        private static void WriteLayerStep(EmitContext c, LayerSpec layer, StepSlots[] slots)
+        {
+            SourceWriter w = c.Writer;
+            DirectionLayout d = c.Layout.Layers[layer.Index].Directions[0];
+            StepSlots s = slots[layer.Index];
+            int h = layer.HiddenSize, gw = layer.GateWidth, so = layer.StateSize;
+            string x = layer.Index == 0 ? "input" : $"s.Slice({Int(slots[layer.Index - 1].Hidden)}, {Int(c.Model.Layers[layer.Index - 1].StateSize)})";
+            string hs = $"s.Slice({Int(s.Hidden)}, {Int(so)})";
+            string g = $"s.Slice({Int(s.Gates)}, {Int(gw)})";
+            w.Line();
+            w.Line($"// Layer {Int(layer.Index)}: {CellTitle(layer)}.");
+            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {Param(d.WeightIh)}, {g}, 1, {Int(gw)}, {Int(layer.InputSize)}, false);");
+            if (d.BiasIh is not null)
+                w.Line($"{Kernels}.Gemm.AddRowVector({g}, {Param(d.BiasIh)}, 1);");
+            switch (layer.Cell)
+            {
+                case CellKind.SimpleRnn:
+                    w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hs}, {Param(d.WeightHh)}, {g}, 1, {Int(gw)}, {Int(so)}, true);");
+                    if (d.BiasHh is not null)
+                        w.Line($"{Kernels}.Gemm.AddRowVector({g}, {Param(d.BiasHh)}, 1);");
+                    w.Line($"{Kernels}.RnnCell.Activate({g}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
+                    w.Line($"{g}.CopyTo({hs});");
+                    break;
+                case CellKind.Lstm:
+                    {
+                        string cs = $"s.Slice({Int(s.Cell)}, {Int(h)})";
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hs}, {Param(d.WeightHh)}, {g}, 1, {Int(gw)}, {Int(so)}, true);");
+                        if (d.BiasHh is not null)
+                            w.Line($"{Kernels}.Gemm.AddRowVector({g}, {Param(d.BiasHh)}, 1);");
+                        w.Line("// The cell reads c element by element before overwriting it, so the update is in place.");
+                        if (d.WeightHr is null)
+                        {
+                            w.Line($"{Kernels}.LstmCell.Forward({g}, {cs}, {cs}, {hs}, 1, {Int(h)});");
+                        }
+                        else
+                        {
+                            string raw = $"s.Slice({Int(s.Raw)}, {Int(h)})";
+                            w.Line($"{Kernels}.LstmCell.Forward({g}, {cs}, {cs}, {raw}, 1, {Int(h)});");
+                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({raw}, {Param(d.WeightHr)}, {hs}, 1, {Int(so)}, {Int(h)}, false);");
+                        }
+                        break;
+                    }
+                case CellKind.Gru when layer.ResetAfter:
+                    {
+                        string gh = $"s.Slice({Int(s.HiddenGates)}, {Int(gw)})";
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hs}, {Param(d.WeightHh)}, {gh}, 1, {Int(gw)}, {Int(so)}, false);");
+                        if (d.BiasHh is not null)
+                            w.Line($"{Kernels}.Gemm.AddRowVector({gh}, {Param(d.BiasHh)}, 1);");
+                        w.Line($"{Kernels}.GruCell.Forward({g}, {gh}, {hs}, {hs}, 1, {Int(h)});");
+                        break;
+                    }
+                default:
+                    {
+                        string ghRz = $"s.Slice({Int(s.HiddenGates)}, {Int(2 * h)})";
+                        string rh = $"s.Slice({Int(s.ResetHidden)}, {Int(h)})";
+                        string ng = $"s.Slice({Int(s.NewGate)}, {Int(h)})";
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hs}, {ParamRows(d.WeightHh, 0, 2 * h, so)}, {ghRz}, 1, {Int(2 * h)}, {Int(so)}, false);");
+                        if (d.BiasHh is not null)
+                            w.Line($"{Kernels}.Gemm.AddRowVector({ghRz}, {ParamRows(d.BiasHh, 0, 2 * h, 1)}, 1);");
+                        w.Line($"{Kernels}.GruResetBeforeCell.Gates({g}, {ghRz}, {hs}, {rh}, 1, {Int(h)});");
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({rh}, {ParamRows(d.WeightHh, 2 * h, h, so)}, {ng}, 1, {Int(h)}, {Int(h)}, false);");
+                        if (d.BiasHh is not null)
+                            w.Line($"{Kernels}.Gemm.AddRowVector({ng}, {ParamRows(d.BiasHh, 2 * h, h, 1)}, 1);");
+                        w.Line($"{Kernels}.GruResetBeforeCell.Output({g}, {ng}, {hs}, {hs}, 1, {Int(h)});");
+                        break;
+                    }
+            }
+        }
+
+        private delegate (int Offset, int Length) StateSlice(LayerSpec layer, StepSlots slots);
+
+        private static void WriteStateView(EmitContext c, string name, string summary, StepSlots[] slots, System.Func<LayerSpec, bool> applies, StateSlice slice)
+        {
+            SourceWriter w = c.Writer;
+            w.Line();
+            w.Line($"/// <summary>{summary}</summary>");
+            w.Line("/// <param name=\"layer\">Layer index.</param>");
+            w.Line($"public {Span} {name}(int layer) => layer switch");
+            w.Line("{");
+            w.Indent();
+            var valid = new List<string>();
+            foreach (LayerSpec layer in c.Model.Layers)
+            {
+                if (!applies(layer))
+                    continue;
+                (int offset, int length) = slice(layer, slots[layer.Index]);
+                valid.Add(Int(layer.Index));
+                w.Line($"{Int(layer.Index)} => new {Span}(Buffer, {Int(offset)}, {Int(length)}),");
+            }
+            w.Line(valid.Count == 0
+                ? $"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"This model has no LSTM layer, so no {name}.\"),"
+                : $"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"{name} exists for layers: {string.Join(", ", valid)}.\"),");
+            w.Unindent();
+            w.Line("};");
         }
 
         private static void WriteValidation(EmitContext c)

@@ -11,55 +11,82 @@ public sealed partial class RnnGenerator
         {
             ModelSpec m = c.Model;
             SourceWriter w = c.Writer;
-            bool tokens = m.Input.Kind == InputKind.Embedding;
-            string inputType = tokens ? "global::System.ReadOnlySpan<int>" : ReadOnlySpan;
-            string targetType = c.IsClassifier ? "global::System.ReadOnlySpan<int>" : ReadOnlySpan;
+            bool tokens = m.Input.IsTokens;
+            string inputType = tokens ? IntSpan : ReadOnlySpan;
+            string targetType = c.IsClassifier ? IntSpan : ReadOnlySpan;
+            string[] docs =
+            {
+                tokens ? "/// <param name=\"inputs\">Token ids, [T, B] time-major.</param>" : "/// <param name=\"inputs\">Input vectors, [T, B, I] time-major.</param>",
+                c.IsClassifier
+                    ? "/// <param name=\"targets\">Class id per output row (<see cref=\"TargetLength\"/> ids); <see cref=\"global::RnnGen.Losses.IgnoreIndex\"/> skips a row.</param>"
+                    : "/// <param name=\"targets\">Target values shaped like the outputs (<see cref=\"TargetLength\"/> floats).</param>",
+                c.IsClassifier
+                    ? "/// <returns>Mean softmax cross-entropy over the non-ignored rows, as PyTorch's <c>CrossEntropyLoss</c>.</returns>"
+                    : "/// <returns>Mean squared error over all outputs, as PyTorch's <c>MSELoss</c>.</returns>",
+            };
 
             w.Line("/// <summary>");
             w.Line("/// One training pass: forward over the batch, the loss, then backpropagation through time. Gradients are");
             w.Line("/// ADDED to <see cref=\"Parameters\"/> (call <see cref=\"ZeroGradients\"/> between optimiser steps), and the");
-            w.Line("/// gradients with respect to the initial state" + (tokens ? "" : " and the inputs") + " are left in the workspace.");
+            w.Line("/// gradients with respect to the initial state and the inputs are left in the workspace.");
             w.Line("/// </summary>");
-            w.Line(tokens
-                ? "/// <param name=\"inputs\">Token ids, [T, B] time-major.</param>"
-                : "/// <param name=\"inputs\">Input vectors, [T, B, I] time-major.</param>");
-            w.Line(c.IsClassifier
-                ? "/// <param name=\"targets\">Class id per output row (<see cref=\"TargetLength\"/> ids); <see cref=\"global::RnnGen.Losses.IgnoreIndex\"/> skips a row.</param>"
-                : "/// <param name=\"targets\">Target values shaped like the outputs (<see cref=\"TargetLength\"/> floats).</param>");
-            w.Line(c.IsClassifier
-                ? "/// <returns>Mean softmax cross-entropy over the non-ignored rows, as PyTorch's <c>CrossEntropyLoss</c>.</returns>"
-                : "/// <returns>Mean squared error over all outputs, as PyTorch's <c>MSELoss</c>.</returns>");
+            foreach (string doc in docs)
+                w.Line(doc);
             using (w.Block($"public float ComputeGradients({inputType} inputs, {targetType} targets)"))
             {
-                w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
-                w.Line("ValidateLength(targets.Length, TargetLength, nameof(targets));");
-                w.Line($"{ReadOnlySpan} x = {(tokens ? "Embed(inputs)" : "inputs")};");
-                w.Line("RunForward(x);");
-                w.Line($"{Span} y = new global::System.Span<float>(_workspace, OutputOffset, OutputLength);");
-                w.Line($"{Span} dy = new global::System.Span<float>(_workspace, OutputGradientOffset, OutputLength);");
+                if (m.VariableLength)
+                {
+                    w.Line("new global::System.Span<int>(_intWorkspace, 0, BatchSize).Fill(SequenceLength);");
+                    w.Line("return ComputeGradientsCore(inputs, targets);");
+                }
+                else
+                {
+                    WriteTrainingBody(c);
+                }
+            }
+
+            if (m.VariableLength)
+            {
+                w.Line();
+                w.Line("/// <summary>");
+                w.Line("/// One training pass over sequences of different lengths (PyTorch's packed-sequence semantics): state stops");
+                w.Line("/// after each sequence's last step and the loss ignores padded steps. Gradients are ADDED to <see cref=\"Parameters\"/>.");
+                w.Line("/// </summary>");
+                w.Line(docs[0]);
+                w.Line("/// <param name=\"lengths\">Steps of each sequence, <see cref=\"BatchSize\"/> values in [1, <see cref=\"SequenceLength\"/>].</param>");
+                w.Line(docs[1]);
                 w.Line(c.IsClassifier
-                    ? "float loss = global::RnnGen.Losses.SoftmaxCrossEntropy(y, targets, dy, OutputSize);"
-                    : "float loss = global::RnnGen.Losses.MeanSquaredError(y, targets, dy);");
-                w.Line(tokens ? "RunBackward(x, inputs);" : "RunBackward(x);");
-                w.Line("return loss;");
+                    ? "/// <returns>Mean softmax cross-entropy over the valid, non-ignored rows.</returns>"
+                    : "/// <returns>Mean squared error over the valid rows' outputs.</returns>");
+                using (w.Block($"public float ComputeGradients({inputType} inputs, {IntSpan} lengths, {targetType} targets)"))
+                {
+                    w.Line($"{Kernels}.Sequence.ValidateLengths(lengths, BatchSize, SequenceLength);");
+                    w.Line("lengths.CopyTo(new global::System.Span<int>(_intWorkspace, 0, BatchSize));");
+                    w.Line("return ComputeGradientsCore(inputs, targets);");
+                }
+                w.Line();
+                using (w.Block($"private float ComputeGradientsCore({inputType} inputs, {targetType} targets)"))
+                    WriteTrainingBody(c);
             }
 
             w.Line();
             w.Line(tokens
-                ? "/// <summary>Gradient of the latest training loss with respect to the embedded inputs, [T, B, E] time-major.</summary>"
+                ? "/// <summary>Gradient of the latest training loss with respect to the encoded inputs (embedded or one-hot), [T, B, I] time-major.</summary>"
                 : "/// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>");
             w.Line($"public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);");
 
             w.Line();
             w.Line("/// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>");
-            using (w.Block(tokens
-                ? $"private void RunBackward({ReadOnlySpan} x, global::System.ReadOnlySpan<int> tokens)"
+            using (w.Block(m.Input.Kind == InputKind.Embedding
+                ? $"private void RunBackward({ReadOnlySpan} x, {IntSpan} tokens)"
                 : $"private void RunBackward({ReadOnlySpan} x)"))
             {
                 w.Line($"{Span} ws = _workspace;");
                 w.Line($"{ReadOnlySpan} p = Parameters.Values;");
                 w.Line($"{Span} g = Parameters.Gradients;");
                 w.Line($"{ReadOnlySpan} dy = ws.Slice(OutputGradientOffset, OutputLength);");
+                if (m.VariableLength)
+                    w.Line($"{IntSpan} lengths = new {IntSpan}(_intWorkspace, 0, BatchSize);");
                 w.Line();
                 WriteHeadBackward(c);
                 for (int i = m.Layers.Count - 1; i >= 0; i--)
@@ -67,35 +94,80 @@ public sealed partial class RnnGenerator
                     w.Line();
                     WriteLayerBackward(c, m.Layers[i]);
                 }
-                if (tokens)
+                if (m.Input.Kind == InputKind.Embedding)
                 {
                     w.Line();
                     w.Line("// Embedding rows receive the gradient of every position that looked them up.");
-                    w.Line($"{Kernels}.Embedding.ScatterAdd(ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), tokens, {Param(c.Layout.Parameters[0], "g")}, InputSize);");
+                    w.Line($"{Kernels}.Embedding.ScatterAdd(ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), tokens, {Param(c.Layout.Embedding!, "g")}, InputSize);");
                 }
             }
+        }
+
+        private static void WriteTrainingBody(EmitContext c)
+        {
+            ModelSpec m = c.Model;
+            BufferLayout l = c.Layout;
+            SourceWriter w = c.Writer;
+            w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
+            w.Line("ValidateLength(targets.Length, TargetLength, nameof(targets));");
+            w.Line($"{ReadOnlySpan} x = {(m.Input.IsTokens ? "Encode(inputs)" : "inputs")};");
+            w.Line("RunForward(x);");
+            w.Line($"{Span} y = new {Span}(_workspace, OutputOffset, OutputLength);");
+            w.Line($"{Span} dy = new {Span}(_workspace, OutputGradientOffset, OutputLength);");
+            bool masked = m.VariableLength && m.Head.Steps == HeadSteps.AllSteps;
+            if (masked && c.IsClassifier)
+            {
+                w.Line($"global::System.Span<int> maskedTargets = new global::System.Span<int>(_intWorkspace, {Int(l.MaskedTargets)}, TargetLength);");
+                w.Line($"{Kernels}.Sequence.MaskTargets(targets, maskedTargets, new {IntSpan}(_intWorkspace, 0, BatchSize), SequenceLength);");
+                w.Line("float loss = global::RnnGen.Losses.SoftmaxCrossEntropy(y, maskedTargets, dy, OutputSize);");
+            }
+            else if (masked)
+            {
+                w.Line($"float loss = {Kernels}.Sequence.MaskedMeanSquaredError(y, targets, dy, new {IntSpan}(_intWorkspace, 0, BatchSize), SequenceLength, OutputSize);");
+            }
+            else
+            {
+                w.Line(c.IsClassifier
+                    ? "float loss = global::RnnGen.Losses.SoftmaxCrossEntropy(y, targets, dy, OutputSize);"
+                    : "float loss = global::RnnGen.Losses.MeanSquaredError(y, targets, dy);");
+            }
+            w.Line(m.Input.Kind == InputKind.Embedding ? "RunBackward(x, inputs);" : "RunBackward(x);");
+            w.Line("return loss;");
         }
 
         private static void WriteHeadBackward(EmitContext c)
         {
             ModelSpec m = c.Model;
             SourceWriter w = c.Writer;
-            string top = "L" + Int(m.TopLayer.Index);
-            int hidden = m.TopLayer.HiddenSize;
+            LayerSpec top = m.TopLayer;
+            int width = top.OutputSize;
             if (m.Head.Steps == HeadSteps.AllSteps)
             {
-                w.Line("// Head: dW_head += dyᵀ h[1..T], db_head += Σ dy, dh_t = dy_t W_head (the top layer's gradient from above).");
-                w.Line($"{Kernels}.Gemm.MultiplyTransposedA(dy, {TopHiddenAllSteps(c)}, {Param(c.Layout.HeadWeight, "g")}, OutputSize, {Int(hidden)}, SequenceLength * BatchSize, true);");
+                w.Line("// Head: dW_head += dyᵀ h, db_head += Σ dy, dh = dy W_head (the top layer's output gradient).");
+                w.Line($"{Kernels}.Gemm.MultiplyTransposedA(dy, {LayerOutput(c, top)}, {Param(c.Layout.HeadWeight, "g")}, OutputSize, {Int(width)}, SequenceLength * BatchSize, true);");
                 w.Line($"{Kernels}.Gemm.AccumulateColumnSums(dy, {Param(c.Layout.HeadBias, "g")}, SequenceLength * BatchSize);");
-                w.Line($"{Kernels}.Gemm.Multiply(dy, {Param(c.Layout.HeadWeight)}, ws.Slice({top}HiddenGradient + {top}StateStride, SequenceLength * {top}StateStride), SequenceLength * BatchSize, {Int(hidden)}, OutputSize, false);");
+                w.Line($"{Kernels}.Gemm.Multiply(dy, {Param(c.Layout.HeadWeight)}, {LayerOutputGradient(c, top)}, SequenceLength * BatchSize, {Int(width)}, OutputSize, false);");
+                return;
+            }
+
+            LayerLayout ll = c.Layout.Layers[top.Index];
+            w.Line("// Head on the final states: dW_head += dyᵀ h_n, db_head += Σ dy, dh_n = dy W_head; no other step gets a gradient from above.");
+            w.Line($"{Kernels}.Gemm.MultiplyTransposedA(dy, {HeadInputLastStep(c)}, {Param(c.Layout.HeadWeight, "g")}, OutputSize, {Int(width)}, BatchSize, true);");
+            w.Line($"{Kernels}.Gemm.AccumulateColumnSums(dy, {Param(c.Layout.HeadBias, "g")}, BatchSize);");
+            foreach (DirectionLayout d in ll.Directions)
+            {
+                // Output slots other than the final one: forward 1..T-1, reverse 1..T-1.
+                w.Line($"ws.Slice({d.Prefix}HiddenGradient + {d.Prefix}HiddenStride, (SequenceLength - 1) * {d.Prefix}HiddenStride).Clear();");
+            }
+            if (top.Bidirectional)
+            {
+                string dMerged = $"ws.Slice(L{Int(top.Index)}FinalMergedGradient, BatchSize * {Int(width)})";
+                w.Line($"{Kernels}.Gemm.Multiply(dy, {Param(c.Layout.HeadWeight)}, {dMerged}, BatchSize, {Int(width)}, OutputSize, false);");
+                w.Line($"{Kernels}.Bidirectional.MergeBackward({dMerged}, {FinalState(c, ll.Directions[0])}, {FinalState(c, ll.Directions[1])}, {FinalState(c, ll.Directions[0], "HiddenGradient")}, {FinalState(c, ll.Directions[1], "HiddenGradient")}, BatchSize, {Int(top.StateSize)}, global::RnnGen.BidirectionalMerge.{top.Merge});");
             }
             else
             {
-                w.Line("// Head on the last step: dW_head += dyᵀ h_T, db_head += Σ dy, dh_T = dy W_head; earlier steps get nothing from above.");
-                w.Line($"{Kernels}.Gemm.MultiplyTransposedA(dy, ws.Slice({top}Hidden + SequenceLength * {top}StateStride, {top}StateStride), {Param(c.Layout.HeadWeight, "g")}, OutputSize, {Int(hidden)}, BatchSize, true);");
-                w.Line($"{Kernels}.Gemm.AccumulateColumnSums(dy, {Param(c.Layout.HeadBias, "g")}, BatchSize);");
-                w.Line($"ws.Slice({top}HiddenGradient + {top}StateStride, (SequenceLength - 1) * {top}StateStride).Clear();");
-                w.Line($"{Kernels}.Gemm.Multiply(dy, {Param(c.Layout.HeadWeight)}, ws.Slice({top}HiddenGradient + SequenceLength * {top}StateStride, {top}StateStride), BatchSize, {Int(hidden)}, OutputSize, false);");
+                w.Line($"{Kernels}.Gemm.Multiply(dy, {Param(c.Layout.HeadWeight)}, {FinalState(c, ll.Directions[0], "HiddenGradient")}, BatchSize, {Int(width)}, OutputSize, false);");
             }
         }
 
@@ -103,55 +175,148 @@ public sealed partial class RnnGenerator
         {
             SourceWriter w = c.Writer;
             LayerLayout ll = c.Layout.Layers[layer.Index];
-            string p = "L" + Int(layer.Index);
-            int h = layer.HiddenSize, gw = layer.GateWidth;
-            w.Line($"// Layer {Int(layer.Index)} backward ({CellTitle(layer)}). dh[t+1] holds dL/dh_t from above; the step adds dL/dh_{{t-1}} into dh[t].");
-            w.Line($"ws.Slice({p}HiddenGradient, {p}StateStride).Clear();");
+            w.Line($"// Layer {Int(layer.Index)} backward ({CellTitle(layer)}). Each step's dh holds dL/dh_t from above and from later");
+            w.Line("// steps; the step adds dL/dh_{t-1} into the previous slot.");
+            if (ll.MergedGradient >= 0)
+            {
+                w.Line($"{Kernels}.Bidirectional.MergeBackward({LayerOutputGradient(c, layer)}, {OutputRange(c, ll.Directions[0])}, {OutputRange(c, ll.Directions[1])}, {OutputRange(c, ll.Directions[0], "HiddenGradient")}, {OutputRange(c, ll.Directions[1], "HiddenGradient")}, SequenceLength * BatchSize, {Int(layer.StateSize)}, global::RnnGen.BidirectionalMerge.{layer.Merge});");
+            }
+            for (int i = 0; i < ll.Directions.Length; i++)
+                WriteDirectionBackward(c, layer, ll.Directions[i], accumulateInputGradient: i > 0);
+        }
+
+        private static void WriteDirectionBackward(EmitContext c, LayerSpec layer, DirectionLayout d, bool accumulateInputGradient)
+        {
+            SourceWriter w = c.Writer;
+            string p = d.Prefix;
+            int h = layer.HiddenSize, gw = layer.GateWidth, so = layer.StateSize;
+            bool varlen = c.Model.VariableLength;
+            string dhOf(StepIndex t) => Slot(p + "HiddenGradient", p + "HiddenStride", t, d.Reverse ? 0 : 1);
+            string dhPrevOf(StepIndex t) => Slot(p + "HiddenGradient", p + "HiddenStride", t, d.Reverse ? 1 : 0);
+            string hOutOf(StepIndex t) => Slot(p + "Hidden", p + "HiddenStride", t, d.Reverse ? 0 : 1);
+            string hPrevOf(StepIndex t) => Slot(p + "Hidden", p + "HiddenStride", t, d.Reverse ? 1 : 0);
+            string cOutOf(StepIndex t) => Slot(p + "Cell", p + "CellStride", t, d.Reverse ? 0 : 1);
+            string cPrevOf(StepIndex t) => Slot(p + "Cell", p + "CellStride", t, d.Reverse ? 1 : 0);
+            string dCell = $"ws.Slice({p}CellGradient, {p}CellStride)";
+
+            if (layer.Bidirectional)
+                w.Line(d.Reverse ? "// Reverse direction: back through t = 0 up to T-1." : "// Forward direction: back through t = T-1 down to 0.");
+            w.Line($"ws.Slice({p}HiddenGradient + {Int(InitialSlot(c, d))} * {p}HiddenStride, {p}HiddenStride).Clear();");
             if (layer.HasCellState)
-                w.Line($"ws.Slice({p}CellGradient, {p}StateStride).Clear();");
-            string weightHh = Param(ll.WeightHh);
-            string recurrentGradient = layer.Cell == CellKind.Gru ? p + "HiddenGatesGradient" : p + "GatesGradient";
-            ForEachStep(c, reverse: true, t =>
+                w.Line($"{dCell}.Clear();");
+            if (varlen)
+                w.Line("// Past a sequence's end the state was copied forward, so its gradient flows straight back (Sequence.PassThrough).");
+
+            ForEachStep(c, reverse: !d.Reverse, t =>
             {
                 string dG = Slot(p + "GatesGradient", p + "GateStride", t, 0);
-                string dhPrev = Slot(p + "HiddenGradient", p + "StateStride", t, 0);
-                string dh = Slot(p + "HiddenGradient", p + "StateStride", t, 1);
+                string dh = dhOf(t), dhPrev = dhPrevOf(t);
+                if (varlen)
+                    w.Line($"{Kernels}.Sequence.PassThrough({dh}, {dhPrev}, lengths, {t.Plus(0)}, {Int(so)});");
                 switch (layer.Cell)
                 {
                     case CellKind.SimpleRnn:
-                        w.Line($"{Kernels}.RnnCell.Backward({Slot(p + "Hidden", p + "StateStride", t, 1)}, {dh}, {dG}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
+                        w.Line($"{Kernels}.RnnCell.Backward({hOutOf(t)}, {dh}, {dG}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
+                        w.Line($"{Kernels}.Gemm.Multiply({dG}, {Param(d.WeightHh)}, {dhPrev}, BatchSize, {Int(so)}, {Int(gw)}, true);");
                         break;
                     case CellKind.Lstm:
-                        w.Line($"{Kernels}.LstmCell.Backward({Slot(p + "Gates", p + "GateStride", t, 0)}, {Slot(p + "Cell", p + "StateStride", t, 0)}, {Slot(p + "Cell", p + "StateStride", t, 1)}, {dh}, ws.Slice({p}CellGradient, {p}StateStride), {dG}, BatchSize, {Int(h)});");
-                        break;
-                    case CellKind.Gru:
-                        w.Line($"{Kernels}.GruCell.Backward({Slot(p + "Gates", p + "GateStride", t, 0)}, {Slot(p + "HiddenGates", p + "GateStride", t, 0)}, {Slot(p + "Hidden", p + "StateStride", t, 0)}, {dh}, {dG}, {Slot(p + "HiddenGatesGradient", p + "GateStride", t, 0)}, {dhPrev}, BatchSize, {Int(h)});");
-                        break;
+                        {
+                            string save = $"ws.Slice({p}CellGradientSave, {p}CellStride)";
+                            if (varlen)
+                                w.Line($"{Kernels}.Sequence.CopyFrozenRows({dCell}, {save}, lengths, {t.Plus(0)}, {Int(h)});");
+                            string dRaw = dh;
+                            if (d.WeightHr is not null)
+                            {
+                                dRaw = $"ws.Slice({p}RawGradient, {p}CellStride)";
+                                w.Line($"{Kernels}.Gemm.Multiply({dh}, {Param(d.WeightHr)}, {dRaw}, BatchSize, {Int(h)}, {Int(so)}, false);");
+                            }
+                            w.Line($"{Kernels}.LstmCell.Backward({Slot(p + "Gates", p + "GateStride", t, 0)}, {cPrevOf(t)}, {cOutOf(t)}, {dRaw}, {dCell}, {dG}, BatchSize, {Int(h)});");
+                            if (varlen)
+                            {
+                                w.Line($"{Kernels}.Sequence.ClearFrozenRows({dG}, lengths, {t.Plus(0)}, {Int(gw)});");
+                                w.Line($"{Kernels}.Sequence.CopyFrozenRows({save}, {dCell}, lengths, {t.Plus(0)}, {Int(h)});");
+                            }
+                            w.Line($"{Kernels}.Gemm.Multiply({dG}, {Param(d.WeightHh)}, {dhPrev}, BatchSize, {Int(so)}, {Int(gw)}, true);");
+                            break;
+                        }
+                    case CellKind.Gru when layer.ResetAfter:
+                        {
+                            string dGh = Slot(p + "HiddenGatesGradient", p + "GateStride", t, 0);
+                            w.Line($"{Kernels}.GruCell.Backward({Slot(p + "Gates", p + "GateStride", t, 0)}, {Slot(p + "HiddenGates", p + "GateStride", t, 0)}, {hPrevOf(t)}, {dh}, {dG}, {dGh}, {dhPrev}, BatchSize, {Int(h)});");
+                            w.Line($"{Kernels}.Gemm.Multiply({dGh}, {Param(d.WeightHh)}, {dhPrev}, BatchSize, {Int(so)}, {Int(gw)}, true);");
+                            break;
+                        }
+                    default:
+                        {
+                            string gate = Slot(p + "Gates", p + "GateStride", t, 0);
+                            string dNg = Slot(p + "NewGateGradient", p + "CellStride", t, 0);
+                            string dGhRz = Slot(p + "HiddenGatesGradient", p + "CellStride", t, 0, 2);
+                            string dRh = $"ws.Slice({p}ResetHiddenGradient, {p}CellStride)";
+                            w.Line($"{Kernels}.GruResetBeforeCell.BackwardOutput({gate}, {hPrevOf(t)}, {dh}, {dG}, {dNg}, {dhPrev}, BatchSize, {Int(h)});");
+                            w.Line($"{Kernels}.Gemm.Multiply({dNg}, {ParamRows(d.WeightHh, 2 * h, h, so)}, {dRh}, BatchSize, {Int(h)}, {Int(h)}, false);");
+                            w.Line($"{Kernels}.GruResetBeforeCell.BackwardReset({gate}, {hPrevOf(t)}, {dRh}, {dG}, {dGhRz}, {dhPrev}, BatchSize, {Int(h)});");
+                            w.Line($"{Kernels}.Gemm.Multiply({dGhRz}, {ParamRows(d.WeightHh, 0, 2 * h, so)}, {dhPrev}, BatchSize, {Int(so)}, {Int(2 * h)}, true);");
+                            break;
+                        }
                 }
-                w.Line($"{Kernels}.Gemm.Multiply({Slot(recurrentGradient, p + "GateStride", t, 0)}, {weightHh}, {dhPrev}, BatchSize, {Int(h)}, {Int(gw)}, true);");
             });
 
             string rows = "SequenceLength * BatchSize";
             string allGates = $"ws.Slice({p}GatesGradient, SequenceLength * {p}GateStride)";
-            string allRecurrent = $"ws.Slice({recurrentGradient}, SequenceLength * {p}GateStride)";
-            w.Line("// Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h[0..T-1].");
-            w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allGates}, {LayerInput(c, layer)}, {Param(ll.WeightIh, "g")}, {Int(gw)}, {Int(layer.InputSize)}, {rows}, true);");
-            w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allRecurrent}, ws.Slice({p}Hidden, SequenceLength * {p}StateStride), {Param(ll.WeightHh, "g")}, {Int(gw)}, {Int(h)}, {rows}, true);");
-            if (ll.BiasIh is not null && ll.BiasHh is not null)
+            w.Line("// Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.");
+            w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allGates}, {LayerInput(c, layer)}, {Param(d.WeightIh, "g")}, {Int(gw)}, {Int(layer.InputSize)}, {rows}, true);");
+            switch (layer.Cell)
             {
-                w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allGates}, {Param(ll.BiasIh, "g")}, {rows});");
-                w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allRecurrent}, {Param(ll.BiasHh, "g")}, {rows});");
+                case CellKind.Gru when layer.ResetAfter:
+                    {
+                        string allGh = $"ws.Slice({p}HiddenGatesGradient, SequenceLength * {p}GateStride)";
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allGh}, {PreviousRange(c, d)}, {Param(d.WeightHh, "g")}, {Int(gw)}, {Int(so)}, {rows}, true);");
+                        if (d.BiasIh is not null && d.BiasHh is not null)
+                        {
+                            w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allGates}, {Param(d.BiasIh, "g")}, {rows});");
+                            w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allGh}, {Param(d.BiasHh, "g")}, {rows});");
+                        }
+                        break;
+                    }
+                case CellKind.Gru:
+                    {
+                        string allRz = $"ws.Slice({p}HiddenGatesGradient, SequenceLength * 2 * {p}CellStride)";
+                        string allNg = $"ws.Slice({p}NewGateGradient, SequenceLength * {p}CellStride)";
+                        string allRh = $"ws.Slice({p}ResetHidden, SequenceLength * {p}CellStride)";
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allRz}, {PreviousRange(c, d)}, {ParamRows(d.WeightHh, 0, 2 * h, so, "g")}, {Int(2 * h)}, {Int(so)}, {rows}, true);");
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allNg}, {allRh}, {ParamRows(d.WeightHh, 2 * h, h, so, "g")}, {Int(h)}, {Int(h)}, {rows}, true);");
+                        if (d.BiasIh is not null && d.BiasHh is not null)
+                        {
+                            w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allGates}, {Param(d.BiasIh, "g")}, {rows});");
+                            w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allRz}, {ParamRows(d.BiasHh, 0, 2 * h, 1, "g")}, {rows});");
+                            w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allNg}, {ParamRows(d.BiasHh, 2 * h, h, 1, "g")}, {rows});");
+                        }
+                        break;
+                    }
+                default:
+                    w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allGates}, {PreviousRange(c, d)}, {Param(d.WeightHh, "g")}, {Int(gw)}, {Int(so)}, {rows}, true);");
+                    if (d.BiasIh is not null && d.BiasHh is not null)
+                    {
+                        w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allGates}, {Param(d.BiasIh, "g")}, {rows});");
+                        w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allGates}, {Param(d.BiasHh, "g")}, {rows});");
+                    }
+                    break;
+            }
+            if (d.WeightHr is not null)
+            {
+                w.Line("// Projection: dW_hr += dhᵀ (o ⊙ tanh(c)) over the window.");
+                w.Line($"{Kernels}.Gemm.MultiplyTransposedA({OutputRange(c, d, "HiddenGradient")}, ws.Slice({p}Raw, SequenceLength * {p}CellStride), {Param(d.WeightHr, "g")}, {Int(so)}, {Int(h)}, {rows}, true);");
             }
             if (layer.HasCellState)
-                w.Line($"// After step 0 the running cell gradient is dL/dc0, already in place for InitialCellGradient.");
+                w.Line("// After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.");
 
             string inputGradient = layer.Index == 0
                 ? $"ws.Slice(InputGradientOffset, {rows} * {Int(layer.InputSize)})"
-                : $"ws.Slice(L{Int(layer.Index - 1)}HiddenGradient + L{Int(layer.Index - 1)}StateStride, SequenceLength * L{Int(layer.Index - 1)}StateStride)";
+                : LayerOutputGradient(c, c.Model.Layers[layer.Index - 1]);
             w.Line(layer.Index == 0
-                ? "// Input gradient: dx = dgates W_ih."
-                : $"// Gradient into layer {Int(layer.Index - 1)}'s outputs: dh[1..T] = dgates W_ih.");
-            w.Line($"{Kernels}.Gemm.Multiply({allGates}, {Param(ll.WeightIh)}, {inputGradient}, {rows}, {Int(layer.InputSize)}, {Int(gw)}, false);");
+                ? "// Input gradient: dx = dgates W_ih" + (accumulateInputGradient ? ", added to the forward direction's." : ".")
+                : $"// Gradient into layer {Int(layer.Index - 1)}'s outputs: dgates W_ih" + (accumulateInputGradient ? ", added to the forward direction's." : "."));
+            w.Line($"{Kernels}.Gemm.Multiply({allGates}, {Param(d.WeightIh)}, {inputGradient}, {rows}, {Int(layer.InputSize)}, {Int(gw)}, {(accumulateInputGradient ? "true" : "false")});");
         }
     }
 }

@@ -55,6 +55,8 @@ public sealed partial class RnnGenerator
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.GenericModel, identifier, type.Name));
 
             int sequenceLength = 0, batchSize = 1;
+            bool variableLength = false, streaming = false;
+            Location? streamingLocation = null;
             InputSpec? input = null;
             HeadSpec? head = null;
             var layers = new List<LayerSpec>();
@@ -69,7 +71,7 @@ public sealed partial class RnnGenerator
                     continue;
                 var reader = new AttributeReader(attribute, cancellationToken);
                 string name = attributeClass.Name;
-                inputCount += name is "InputAttribute" or "EmbeddingAttribute" ? 1 : 0;
+                inputCount += name is "InputAttribute" or "EmbeddingAttribute" or "OneHotAttribute" ? 1 : 0;
                 declaresRecurrentLayer |= name is "SimpleRnnAttribute" or "LstmAttribute" or "GruAttribute";
                 declaresHead |= name is "DenseAttribute";
                 if (IsKnownAttribute(name) && !reader.IsWellFormed)
@@ -82,6 +84,9 @@ public sealed partial class RnnGenerator
                     case "RnnModelAttribute":
                         sequenceLength = reader.ReadInt("SequenceLength", -1, 0, Limits.SequenceLength, 1, diagnostics);
                         batchSize = reader.ReadInt("BatchSize", -1, 1, Limits.BatchSize, 1, diagnostics);
+                        variableLength = reader.ReadBool("VariableLength", false);
+                        streaming = reader.ReadBool("Streaming", false);
+                        streamingLocation = reader.NamedArgumentLocation("Streaming");
                         break;
                     case "InputAttribute":
                         input = new InputSpec(InputKind.Vector, reader.ReadInt("Size", 0, 0, Limits.Features, 1, diagnostics), 0);
@@ -89,6 +94,10 @@ public sealed partial class RnnGenerator
                     case "EmbeddingAttribute":
                         int vocabulary = reader.ReadInt("Vocabulary", 0, 0, Limits.Vocabulary, 1, diagnostics);
                         input = new InputSpec(InputKind.Embedding, reader.ReadInt("Size", 1, 0, Limits.Features, 1, diagnostics), vocabulary);
+                        break;
+                    case "OneHotAttribute":
+                        int oneHotVocabulary = reader.ReadInt("Vocabulary", 0, 0, Limits.Features, 1, diagnostics);
+                        input = new InputSpec(InputKind.OneHot, oneHotVocabulary, oneHotVocabulary);
                         break;
                     case "SimpleRnnAttribute":
                     case "LstmAttribute":
@@ -100,8 +109,17 @@ public sealed partial class RnnGenerator
                         Activation activation = cell == CellKind.SimpleRnn
                             ? (Activation)reader.ReadEnum("Activation", 0, "RnnActivation", "Tanh, Relu", 2, diagnostics)
                             : Activation.Tanh;
+                        bool bidirectional = reader.ReadBool("Bidirectional", false);
+                        var merge = (Merge)reader.ReadEnum("Merge", 0, "BidirectionalMerge", "Concat, Sum, Average, Multiply", 4, diagnostics);
+                        bool resetAfter = reader.ReadBool("ResetAfter", true);
+                        int projection = cell == CellKind.Lstm ? reader.ReadInt("ProjectionSize", -1, 0, Limits.Hidden, 0, diagnostics) : 0;
+                        if (projection > 0 && projection >= hidden && hidden > 0)
+                        {
+                            diagnostics.Add(Diagnostic(DiagnosticDescriptors.ProjectionNotSmaller, reader.NamedArgumentLocation("ProjectionSize") ?? reader.AttributeLocation,
+                                projection.ToString(System.Globalization.CultureInfo.InvariantCulture), hidden.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                        }
                         for (int i = 0; i < count; i++)
-                            layers.Add(new LayerSpec(layers.Count, cell, 0, hidden, activation, bias));
+                            layers.Add(new LayerSpec(layers.Count, cell, 0, hidden, activation, bias, projection, resetAfter, bidirectional, merge));
                         break;
                     case "DenseAttribute":
                         head = new HeadSpec(
@@ -124,13 +142,22 @@ public sealed partial class RnnGenerator
             if (diagnostics.Count > 0 || input is null || head is null || layers.Count == 0)
                 return null;
 
-            // Each layer reads the layer below; the first reads the input (or embedding) width.
+            bool anyBidirectional = false;
+            foreach (LayerSpec layer in layers)
+                anyBidirectional |= layer.Bidirectional;
+            if (streaming && anyBidirectional)
+            {
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.StreamingBidirectional, streamingLocation ?? modelAttribute, type.Name));
+                return null;
+            }
+
+            // Each layer reads the layer below's output; the first reads the input (embedding, one-hot) width.
             var stacked = new LayerSpec[layers.Count];
             int width = input.Size;
             for (int i = 0; i < layers.Count; i++)
             {
                 stacked[i] = layers[i] with { InputSize = width };
-                width = layers[i].HiddenSize;
+                width = stacked[i].OutputSize;
             }
 
             var model = new ModelSpec(
@@ -143,7 +170,9 @@ public sealed partial class RnnGenerator
                 batchSize,
                 input,
                 new EquatableArray<LayerSpec>(stacked),
-                head);
+                head,
+                variableLength,
+                streaming);
 
             long floats = BufferLayout.TotalFloats(model);
             if (floats > Limits.WorkspaceFloats)
@@ -154,7 +183,7 @@ public sealed partial class RnnGenerator
             return model;
         }
 
-        private static bool IsKnownAttribute(string name) => name is "RnnModelAttribute" or "InputAttribute" or "EmbeddingAttribute"
+        private static bool IsKnownAttribute(string name) => name is "RnnModelAttribute" or "InputAttribute" or "EmbeddingAttribute" or "OneHotAttribute"
             or "SimpleRnnAttribute" or "LstmAttribute" or "GruAttribute" or "DenseAttribute";
 
         private static string ShortName(string attributeName) =>
@@ -261,6 +290,19 @@ public sealed partial class RnnGenerator
                     return defaultValue;
                 }
                 return value;
+            }
+
+            public Location? NamedArgumentLocation(string name)
+            {
+                if (_syntax?.ArgumentList is { } list)
+                {
+                    foreach (AttributeArgumentSyntax argument in list.Arguments)
+                    {
+                        if (argument.NameEquals?.Name.Identifier.ValueText == name)
+                            return argument.GetLocation();
+                    }
+                }
+                return null;
             }
 
             private bool TryGet(string name, int position, out TypedConstant constant)

@@ -69,7 +69,7 @@ public sealed class IncrementalityTests
         (GeneratorDriverRunResult first, GeneratorDriverRunResult second) = RunTwice(Source, Source.Replace("[Lstm(16)]", "[Lstm(24)]"));
         Assert.Contains(IncrementalStepRunReason.Modified, Reasons(second, TrackingNames.Models));
         Assert.NotEqual(first.Results.Single().GeneratedSources.Single().SourceText.ToString(), second.Results.Single().GeneratedSources.Single().SourceText.ToString());
-        Assert.Contains("L0StateStride = 48", second.Results.Single().GeneratedSources.Single().SourceText.ToString());
+        Assert.Contains("L0HiddenStride = 48", second.Results.Single().GeneratedSources.Single().SourceText.ToString());
     }
 
     [Fact]

@@ -15,55 +15,101 @@ internal sealed class BufferLayout
 
     private BufferLayout(ModelSpec model)
     {
-        int t = model.SequenceLength, b = model.BatchSize;
+        long t = model.SequenceLength, b = model.BatchSize;
         if (model.Input.Kind == InputKind.Embedding)
+            Embedding = AddParameter("embedding.weight", "EmbeddingWeight", "Embedding", 0f, model.Input.Vocabulary, model.Input.Size);
+        if (model.Input.IsTokens)
+            EncodedInput = Reserve(t * b * model.Input.Size);
+        InputGradient = Reserve(t * b * model.Input.Size);
+        if (model.VariableLength)
         {
-            AddParameter("embedding.weight", "EmbeddingWeight", "Embedding", 0f, model.Input.Vocabulary, model.Input.Size);
-            EmbeddedInput = Reserve((long)t * b * model.Input.Size);
+            Lengths = ReserveInts(b);
+            MaskedTargets = ReserveInts((model.Head.Steps == HeadSteps.AllSteps ? t : 1) * b * (model.Head.Activation == HeadActivation.Softmax ? 1 : model.Head.OutputSize));
         }
-        InputGradient = Reserve((long)t * b * model.Input.Size);
 
         Layers = new LayerLayout[model.Layers.Count];
         foreach (LayerSpec layer in model.Layers)
         {
-            int k = layer.Index;
-            float bound = 1f / (float)System.Math.Sqrt(layer.HiddenSize);
-            var l = new LayerLayout
+            var directions = new DirectionLayout[layer.DirectionCount];
+            for (int d = 0; d < directions.Length; d++)
+                directions[d] = AddDirection(model, layer, reverse: d == 1);
+            var l = new LayerLayout(directions);
+            bool top = layer.Index == model.Layers.Count - 1;
+            if (layer.Bidirectional && !(top && model.Head.Steps == HeadSteps.LastStep))
             {
-                WeightIh = AddParameter($"weight_ih_l{k}", $"WeightIhL{k}", "InputWeight", bound, layer.GateWidth, layer.InputSize),
-                WeightHh = AddParameter($"weight_hh_l{k}", $"WeightHhL{k}", "RecurrentWeight", bound, layer.GateWidth, layer.HiddenSize),
-            };
-            if (layer.Bias)
-            {
-                l.BiasIh = AddParameter($"bias_ih_l{k}", $"BiasIhL{k}", "RecurrentBias", bound, layer.GateWidth);
-                l.BiasHh = AddParameter($"bias_hh_l{k}", $"BiasHhL{k}", "RecurrentBias", bound, layer.GateWidth);
+                l.Merged = Reserve(t * b * layer.OutputSize);
+                l.MergedGradient = Reserve(t * b * layer.OutputSize);
             }
-            long stateSlot = (long)b * layer.HiddenSize;
-            l.Hidden = Reserve((t + 1) * stateSlot);
-            l.HiddenGradient = Reserve((t + 1) * stateSlot);
-            if (layer.HasCellState)
+            if (layer.Bidirectional && top && model.Head.Steps == HeadSteps.LastStep)
             {
-                l.Cell = Reserve((t + 1) * stateSlot);
-                l.CellGradient = Reserve(stateSlot);
+                l.FinalMerged = Reserve(b * layer.OutputSize);
+                l.FinalMergedGradient = Reserve(b * layer.OutputSize);
             }
-            if (layer.Cell != CellKind.SimpleRnn)
-                l.Gates = Reserve((long)t * b * layer.GateWidth);
-            if (layer.Cell == CellKind.Gru)
-            {
-                l.HiddenGates = Reserve((long)t * b * layer.GateWidth);
-                l.HiddenGatesGradient = Reserve((long)t * b * layer.GateWidth);
-            }
-            l.GatesGradient = Reserve((long)t * b * layer.GateWidth);
-            Layers[k] = l;
+            Layers[layer.Index] = l;
         }
 
-        HiddenSizeTop = model.TopLayer.HiddenSize;
-        float headBound = 1f / (float)System.Math.Sqrt(HiddenSizeTop);
-        HeadWeight = AddParameter("head.weight", "HeadWeight", "LinearWeight", headBound, model.Head.OutputSize, HiddenSizeTop);
+        int headInput = model.TopLayer.OutputSize;
+        float headBound = 1f / (float)System.Math.Sqrt(headInput);
+        HeadWeight = AddParameter("head.weight", "HeadWeight", "LinearWeight", headBound, model.Head.OutputSize, headInput);
         HeadBias = AddParameter("head.bias", "HeadBias", "LinearBias", headBound, model.Head.OutputSize);
-        long outputRows = (model.Head.Steps == HeadSteps.AllSteps ? (long)t : 1) * b;
+        long outputRows = (model.Head.Steps == HeadSteps.AllSteps ? t : 1) * b;
         Output = Reserve(outputRows * model.Head.OutputSize);
         OutputGradient = Reserve(outputRows * model.Head.OutputSize);
+    }
+
+    private DirectionLayout AddDirection(ModelSpec model, LayerSpec layer, bool reverse)
+    {
+        long t = model.SequenceLength, b = model.BatchSize;
+        int k = layer.Index;
+        string suffix = reverse ? "_reverse" : "";
+        string property = reverse ? "Reverse" : "";
+        float bound = 1f / (float)System.Math.Sqrt(layer.HiddenSize);
+        var d = new DirectionLayout(reverse, $"L{k}{(reverse ? "R" : "")}")
+        {
+            WeightIh = AddParameter($"weight_ih_l{k}{suffix}", $"WeightIhL{k}{property}", "InputWeight", bound, layer.GateWidth, layer.InputSize),
+            WeightHh = AddParameter($"weight_hh_l{k}{suffix}", $"WeightHhL{k}{property}", "RecurrentWeight", bound, layer.GateWidth, layer.StateSize),
+        };
+        if (layer.Bias)
+        {
+            d.BiasIh = AddParameter($"bias_ih_l{k}{suffix}", $"BiasIhL{k}{property}", "RecurrentBias", bound, layer.GateWidth);
+            d.BiasHh = AddParameter($"bias_hh_l{k}{suffix}", $"BiasHhL{k}{property}", "RecurrentBias", bound, layer.GateWidth);
+        }
+        if (layer.ProjectionSize > 0)
+            d.WeightHr = AddParameter($"weight_hr_l{k}{suffix}", $"WeightHrL{k}{property}", "RecurrentWeight", bound, layer.ProjectionSize, layer.HiddenSize);
+
+        long state = b * layer.StateSize, cell = b * layer.HiddenSize, gates = b * layer.GateWidth;
+        d.Hidden = Reserve((t + 1) * state);
+        d.HiddenGradient = Reserve((t + 1) * state);
+        if (layer.HasCellState)
+        {
+            d.Cell = Reserve((t + 1) * cell);
+            d.CellGradient = Reserve(cell);
+            if (model.VariableLength)
+                d.CellGradientSave = Reserve(cell);
+        }
+        if (layer.Cell != CellKind.SimpleRnn)
+            d.Gates = Reserve(t * gates);
+        d.GatesGradient = Reserve(t * gates);
+        if (layer.Cell == CellKind.Gru && layer.ResetAfter)
+        {
+            d.HiddenGates = Reserve(t * gates);
+            d.HiddenGatesGradient = Reserve(t * gates);
+        }
+        if (layer.ResetBefore)
+        {
+            d.HiddenGates = Reserve(t * 2 * cell);
+            d.HiddenGatesGradient = Reserve(t * 2 * cell);
+            d.NewGate = Reserve(t * cell);
+            d.NewGateGradient = Reserve(t * cell);
+            d.ResetHidden = Reserve(t * cell);
+            d.ResetHiddenGradient = Reserve(cell);
+        }
+        if (layer.ProjectionSize > 0)
+        {
+            d.Raw = Reserve(t * cell);
+            d.RawGradient = Reserve(cell);
+        }
+        return d;
     }
 
     public static BufferLayout For(ModelSpec model) => new(model);
@@ -81,13 +127,22 @@ internal sealed class BufferLayout
 
     public int WorkspaceSize => (int)_workspace;
 
-    public int EmbeddedInput { get; } = -1;
+    public ParameterSlot? Embedding { get; }
+
+    /// <summary>[T][B][I]: embedded or one-hot encoded token inputs.</summary>
+    public int EncodedInput { get; } = -1;
 
     public int InputGradient { get; }
 
-    public LayerLayout[] Layers { get; }
+    /// <summary>[B] per-sequence lengths, in the int workspace.</summary>
+    public int Lengths { get; } = -1;
 
-    public int HiddenSizeTop { get; }
+    /// <summary>Targets with padded rows masked, in the int workspace (class ids) or float workspace (values).</summary>
+    public int MaskedTargets { get; } = -1;
+
+    public int IntWorkspaceSize { get; private set; }
+
+    public LayerLayout[] Layers { get; }
 
     public ParameterSlot HeadWeight { get; }
 
@@ -104,6 +159,13 @@ internal sealed class BufferLayout
         return (int)System.Math.Min(start, int.MaxValue);
     }
 
+    private int ReserveInts(long count)
+    {
+        int start = IntWorkspaceSize;
+        IntWorkspaceSize = (int)System.Math.Min(IntWorkspaceSize + count, int.MaxValue);
+        return start;
+    }
+
     private ParameterSlot AddParameter(string name, string propertyName, string role, float initBound, params int[] shape)
     {
         long length = 1;
@@ -116,29 +178,66 @@ internal sealed class BufferLayout
     }
 }
 
-/// <summary>Offsets of one recurrent layer's parameters and buffers (-1 when the layer has no such buffer).</summary>
+/// <summary>One recurrent layer: its directions and, when bidirectional, the merged output buffers.</summary>
 internal sealed class LayerLayout
 {
+    public LayerLayout(DirectionLayout[] directions) => Directions = directions;
+
+    public DirectionLayout[] Directions { get; }
+
+    /// <summary>[T][B][W]: merged bidirectional output (-1 when the layer is unidirectional).</summary>
+    public int Merged { get; set; } = -1;
+    public int MergedGradient { get; set; } = -1;
+
+    /// <summary>[B][W]: merged final states feeding a last-step head (bidirectional top layer only).</summary>
+    public int FinalMerged { get; set; } = -1;
+    public int FinalMergedGradient { get; set; } = -1;
+}
+
+/// <summary>
+/// Offsets of one direction's parameters and buffers (-1 when absent). Hidden and cell buffers have T+1 slots: the
+/// forward direction keeps h0 in slot 0 and h_t in slot t+1; the reverse direction keeps h0 in slot T and h_t in slot t.
+/// </summary>
+internal sealed class DirectionLayout
+{
+    public DirectionLayout(bool reverse, string prefix)
+    {
+        Reverse = reverse;
+        Prefix = prefix;
+    }
+
+    public bool Reverse { get; }
+
+    /// <summary>Prefix of the emitted constants, e.g. <c>L0</c> or <c>L0R</c>.</summary>
+    public string Prefix { get; }
+
     public ParameterSlot WeightIh { get; set; } = null!;
     public ParameterSlot WeightHh { get; set; } = null!;
     public ParameterSlot? BiasIh { get; set; }
     public ParameterSlot? BiasHh { get; set; }
+    public ParameterSlot? WeightHr { get; set; }
 
-    /// <summary>[T+1][B][H]: slot 0 is the initial state h0, slot t+1 is h_t.</summary>
     public int Hidden { get; set; } = -1;
-    /// <summary>[T+1][B][H]: slot 0 receives dL/dh0.</summary>
     public int HiddenGradient { get; set; } = -1;
-    /// <summary>[T+1][B][H] (LSTM): slot 0 is c0.</summary>
     public int Cell { get; set; } = -1;
     /// <summary>[B][H] (LSTM): the running dL/dc, which ends as dL/dc0.</summary>
     public int CellGradient { get; set; } = -1;
+    /// <summary>[B][H] (LSTM, variable length): frozen rows' dc, kept across the cell's backward.</summary>
+    public int CellGradientSave { get; set; } = -1;
     /// <summary>[T][B][G·H]: input projections, then gate activations (LSTM, GRU).</summary>
     public int Gates { get; set; } = -1;
-    /// <summary>[T][B][3H] (GRU): W_hh h + b_hh, kept for the reset gate's backward.</summary>
+    public int GatesGradient { get; set; } = -1;
+    /// <summary>GRU: [T][B][3H] W_hh h + b_hh (reset after), or [T][B][2H] for r and z only (reset before).</summary>
     public int HiddenGates { get; set; } = -1;
     public int HiddenGatesGradient { get; set; } = -1;
-    /// <summary>[T][B][G·H]: pre-activation gate gradients.</summary>
-    public int GatesGradient { get; set; } = -1;
+    /// <summary>GRU reset before: [T][B][H] W_hn (r ⊙ h) + b_hn, and r ⊙ h.</summary>
+    public int NewGate { get; set; } = -1;
+    public int NewGateGradient { get; set; } = -1;
+    public int ResetHidden { get; set; } = -1;
+    public int ResetHiddenGradient { get; set; } = -1;
+    /// <summary>LSTM projection: [T][B][H] o ⊙ tanh(c) before W_hr.</summary>
+    public int Raw { get; set; } = -1;
+    public int RawGradient { get; set; } = -1;
 }
 
 /// <summary>One parameter tensor: PyTorch name, C# property name, role, initialisation bound, shape and block position.</summary>

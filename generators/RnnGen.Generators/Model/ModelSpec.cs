@@ -9,9 +9,24 @@ internal sealed record ModelSpec(
     int BatchSize,
     InputSpec Input,
     EquatableArray<LayerSpec> Layers,
-    HeadSpec Head)
+    HeadSpec Head,
+    bool VariableLength,
+    bool Streaming)
 {
     public LayerSpec TopLayer => Layers[Layers.Count - 1];
+
+    public bool IsBidirectional
+    {
+        get
+        {
+            foreach (LayerSpec layer in Layers)
+            {
+                if (layer.Bidirectional)
+                    return true;
+            }
+            return false;
+        }
+    }
 }
 
 /// <summary>The partial class to extend, with the chain of containing types it is nested in (outermost first).</summary>
@@ -36,10 +51,15 @@ internal enum InputKind
 {
     Vector,
     Embedding,
+    OneHot,
 }
 
-/// <summary>How one time step's input enters the first layer: a float vector, or a token id looked up in a table.</summary>
-internal sealed record InputSpec(InputKind Kind, int Size, int Vocabulary);
+/// <summary>How one time step's input enters the first layer: a float vector, a token id looked up in a table, or a
+/// token id expanded to a one-hot vector. <see cref="Size"/> is the width the first layer reads.</summary>
+internal sealed record InputSpec(InputKind Kind, int Size, int Vocabulary)
+{
+    public bool IsTokens => Kind != InputKind.Vector;
+}
 
 internal enum CellKind
 {
@@ -54,9 +74,37 @@ internal enum Activation
     Relu = 1,
 }
 
-/// <summary>One recurrent layer after stacking is expanded: layer <see cref="Index"/> reads <see cref="InputSize"/> features.</summary>
-internal sealed record LayerSpec(int Index, CellKind Cell, int InputSize, int HiddenSize, Activation Activation, bool Bias)
+internal enum Merge
 {
+    Concat = 0,
+    Sum = 1,
+    Average = 2,
+    Multiply = 3,
+}
+
+/// <summary>One recurrent layer after stacking is expanded: layer <see cref="Index"/> reads <see cref="InputSize"/> features.</summary>
+internal sealed record LayerSpec(
+    int Index,
+    CellKind Cell,
+    int InputSize,
+    int HiddenSize,
+    Activation Activation,
+    bool Bias,
+    int ProjectionSize,
+    bool ResetAfter,
+    bool Bidirectional,
+    Merge Merge)
+{
+    /// <summary>Width of h: the projection size when the LSTM projects, the hidden size otherwise.</summary>
+    public int StateSize => ProjectionSize > 0 ? ProjectionSize : HiddenSize;
+
+    /// <summary>Width of the layer's output as the next layer reads it.</summary>
+    public int OutputSize => Bidirectional && Merge == Merge.Concat ? 2 * StateSize : StateSize;
+
+    public int DirectionCount => Bidirectional ? 2 : 1;
+
+    public bool ResetBefore => Cell == CellKind.Gru && !ResetAfter;
+
     /// <summary>Gates per hidden unit: 1 for a vanilla RNN, 4 for LSTM (i,f,g,o), 3 for GRU (r,z,n).</summary>
     public int GateCount => Cell switch
     {

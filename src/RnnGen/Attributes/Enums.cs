@@ -26,3 +26,16 @@ public enum OutputSteps
     /// <summary>Many-to-one: a single output after the last step.</summary>
     LastStep = 1,
 }
+
+/// <summary>How a bidirectional layer combines its forward and reverse outputs.</summary>
+public enum BidirectionalMerge
+{
+    /// <summary>[forward | reverse], twice the hidden width: PyTorch's <c>bidirectional=True</c>.</summary>
+    Concat = 0,
+    /// <summary>forward + reverse.</summary>
+    Sum = 1,
+    /// <summary>(forward + reverse) / 2.</summary>
+    Average = 2,
+    /// <summary>forward ⊙ reverse.</summary>
+    Multiply = 3,
+}

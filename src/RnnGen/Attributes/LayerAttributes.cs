@@ -15,6 +15,13 @@ public abstract class RecurrentLayerAttribute : Attribute
 
     /// <summary>Whether the layer has <c>bias_ih</c> and <c>bias_hh</c> (PyTorch <c>bias</c>); defaults to true.</summary>
     public bool Bias { get; set; } = true;
+
+    /// <summary>Whether each layer also reads the sequence backwards (PyTorch <c>bidirectional</c>); parameters of the
+    /// reverse direction carry the suffix <c>_reverse</c>.</summary>
+    public bool Bidirectional { get; set; }
+
+    /// <summary>How a bidirectional layer combines its two directions; defaults to <see cref="BidirectionalMerge.Concat"/>.</summary>
+    public BidirectionalMerge Merge { get; set; } = BidirectionalMerge.Concat;
 }
 
 /// <summary>Vanilla (Elman) RNN layer: <c>h' = act(W_ih x + b_ih + W_hh h + b_hh)</c>, PyTorch <c>nn.RNN</c>.</summary>
@@ -36,6 +43,10 @@ public sealed class LstmAttribute : RecurrentLayerAttribute
     /// <summary>Creates an LSTM layer.</summary>
     /// <param name="hiddenSize">Width of the cell state and hidden state.</param>
     public LstmAttribute(int hiddenSize) : base(hiddenSize) { }
+
+    /// <summary>Width of the projected hidden state (PyTorch <c>proj_size</c>, parameter <c>weight_hr_l{k}</c>):
+    /// <c>h' = W_hr (o*tanh(c'))</c>. 0, the default, means no projection; otherwise it must be below the hidden size.</summary>
+    public int ProjectionSize { get; set; }
 }
 
 /// <summary>GRU layer with PyTorch's gate order r, z, n:
@@ -46,6 +57,10 @@ public sealed class GruAttribute : RecurrentLayerAttribute
     /// <summary>Creates a GRU layer.</summary>
     /// <param name="hiddenSize">Width of the hidden state.</param>
     public GruAttribute(int hiddenSize) : base(hiddenSize) { }
+
+    /// <summary>Whether the reset gate multiplies <c>W_hn h + b_hn</c> (true, PyTorch and cuDNN, the default) or
+    /// <c>h</c> before the matrix product (false: ONNX <c>linear_before_reset=0</c>, Keras <c>reset_after=False</c>).</summary>
+    public bool ResetAfter { get; set; } = true;
 }
 
 /// <summary>Fully connected head <c>y = W h + b</c> (PyTorch <c>nn.Linear</c>, parameters <c>head.weight</c>,

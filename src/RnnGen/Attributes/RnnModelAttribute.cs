@@ -16,6 +16,15 @@ public sealed class RnnModelAttribute : Attribute
 
     /// <summary>Number of sequences <c>B</c> processed together; defaults to 1.</summary>
     public int BatchSize { get; set; } = 1;
+
+    /// <summary>When true, <c>Forward</c> and <c>ComputeGradients</c> take per-sequence lengths (each 1 to
+    /// <see cref="SequenceLength"/>): PyTorch's packed-sequence semantics without the packing. State stops at each
+    /// sequence's end, padded outputs are zero and the loss ignores padding.</summary>
+    public bool VariableLength { get; set; }
+
+    /// <summary>Streaming <c>Step</c> is generated for every model that can stream (unidirectional models). Setting this
+    /// to true makes it a requirement, so a bidirectional model reports RNN0013 instead of silently omitting it.</summary>
+    public bool Streaming { get; set; }
 }
 
 /// <summary>Float-vector input of <see cref="Size"/> features per time step.</summary>
@@ -51,7 +60,8 @@ public sealed class EmbeddingAttribute : Attribute
     public int Size { get; }
 }
 
-/// <summary>Token-id input encoded as a one-hot vector of <see cref="Vocabulary"/> entries.</summary>
+/// <summary>Token-id input encoded as a one-hot vector of <see cref="Vocabulary"/> entries, so the first layer's
+/// <c>weight_ih_l0</c> is [gates × hidden, vocabulary] (PyTorch: <c>F.one_hot(tokens, V).float()</c>).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class OneHotAttribute : Attribute
 {

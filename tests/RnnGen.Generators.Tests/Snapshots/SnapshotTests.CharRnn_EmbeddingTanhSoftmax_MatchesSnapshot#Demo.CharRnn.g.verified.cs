@@ -40,10 +40,11 @@ namespace Demo
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
         private const int WorkspaceSize = 296;
 
-        // Workspace offsets. Per-step slots of a buffer are Stride apart; hidden and cell buffers keep the initial state in slot 0.
-        private const int EmbeddedInputOffset = 0;
+        // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
+        // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
+        private const int EncodedInputOffset = 0;
         private const int InputGradientOffset = 24;
-        private const int L0StateStride = 12;
+        private const int L0HiddenStride = 12;
         private const int L0GateStride = 12;
         private const int L0Hidden = 48;
         private const int L0HiddenGradient = 108;
@@ -62,6 +63,14 @@ namespace Demo
             new("head.bias", new[] { 5 }, 111, global::RnnGen.ParameterRole.LinearBias, 0.40824828f),
         };
 
+        private const int EmbeddingWeightOffset = 0, EmbeddingWeightLength = 15;
+        private const int WeightIhL0Offset = 15, WeightIhL0Length = 18;
+        private const int WeightHhL0Offset = 33, WeightHhL0Length = 36;
+        private const int BiasIhL0Offset = 69, BiasIhL0Length = 6;
+        private const int BiasHhL0Offset = 75, BiasHhL0Length = 6;
+        private const int HeadWeightOffset = 81, HeadWeightLength = 30;
+        private const int HeadBiasOffset = 111, HeadBiasLength = 5;
+
         private readonly float[] _workspace = new float[WorkspaceSize];
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
@@ -78,14 +87,6 @@ namespace Demo
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
-
-        private const int EmbeddingWeightOffset = 0, EmbeddingWeightLength = 15;
-        private const int WeightIhL0Offset = 15, WeightIhL0Length = 18;
-        private const int WeightHhL0Offset = 33, WeightHhL0Length = 36;
-        private const int BiasIhL0Offset = 69, BiasIhL0Length = 6;
-        private const int BiasHhL0Offset = 75, BiasHhL0Length = 6;
-        private const int HeadWeightOffset = 81, HeadWeightLength = 30;
-        private const int HeadBiasOffset = 111, HeadBiasLength = 5;
 
         /// <summary>All parameters and their gradients, each in one contiguous block.</summary>
         public global::RnnGen.RnnParameters Parameters { get; }
@@ -119,15 +120,15 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0."),
         };
 
-        /// <summary>Hidden state h_n of a layer after the last step of the latest pass, [B, H].</summary>
+        /// <summary>Hidden state h_n of a layer after the latest pass, [B, H].</summary>
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 4 * L0StateStride, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden + 4 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0."),
         };
 
@@ -135,7 +136,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
@@ -146,7 +147,7 @@ namespace Demo
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no InitialCell."),
         };
 
-        /// <summary>Cell state c_n of an LSTM layer after the last step of the latest pass, [B, H].</summary>
+        /// <summary>Cell state c_n of an LSTM layer after the latest pass, [B, H].</summary>
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
@@ -170,13 +171,13 @@ namespace Demo
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0StateStride);
+            global::System.Array.Clear(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + SequenceLength * L0StateStride, _workspace, L0Hidden, L0StateStride);
+            global::System.Array.Copy(_workspace, L0Hidden + 4 * L0HiddenStride, _workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
         }
 
         /// <summary>
@@ -189,17 +190,17 @@ namespace Demo
         {
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
-            RunForward(Embed(inputs));
-            new global::System.Span<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
+            RunForward(Encode(inputs));
+            new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
             global::RnnGen.Losses.Softmax(outputs, OutputSize);
         }
 
         /// <summary>Looks up each token's embedding row: x[t, b] = embedding.weight[token[t, b]].</summary>
-        private global::System.ReadOnlySpan<float> Embed(global::System.ReadOnlySpan<int> tokens)
+        private global::System.ReadOnlySpan<float> Encode(global::System.ReadOnlySpan<int> tokens)
         {
-            global::System.Span<float> embedded = new global::System.Span<float>(_workspace, EmbeddedInputOffset, SequenceLength * BatchSize * InputSize);
-            global::RnnGen.Kernels.Embedding.Gather(Parameters.Values.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, embedded, InputSize);
-            return embedded;
+            global::System.Span<float> encoded = new global::System.Span<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);
+            global::RnnGen.Kernels.Embedding.Gather(Parameters.Values.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);
+            return encoded;
         }
 
         /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="x"/> is the first layer's input [T, B, I].</summary>
@@ -208,34 +209,34 @@ namespace Demo
             global::System.Span<float> ws = _workspace;
             global::System.ReadOnlySpan<float> p = Parameters.Values;
 
-            // Layer 0: RNN (tanh), 3 -> 6.
+            // Layer 0: RNN (tanh): 3 -> 6.
             //   h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
-            // Input projection for every step in one GEMM, written straight into h[1..T]: x_t W_ihᵀ + b_ih + b_hh.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), SequenceLength * BatchSize, 6, 3, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
+            // Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), SequenceLength * BatchSize, 6, 3, false);
+            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
+            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
             // t = 0
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), BatchSize, 6, 6, true);
-            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), global::RnnGen.RnnActivation.Tanh);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 6, 6, true);
+            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), global::RnnGen.RnnActivation.Tanh);
             // t = 1
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), BatchSize, 6, 6, true);
-            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), global::RnnGen.RnnActivation.Tanh);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 6, 6, true);
+            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), global::RnnGen.RnnActivation.Tanh);
             // t = 2
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), BatchSize, 6, 6, true);
-            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), global::RnnGen.RnnActivation.Tanh);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), BatchSize, 6, 6, true);
+            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), global::RnnGen.RnnActivation.Tanh);
             // t = 3
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 4 * L0StateStride, L0StateStride), BatchSize, 6, 6, true);
-            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 4 * L0StateStride, L0StateStride), global::RnnGen.RnnActivation.Tanh);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), BatchSize, 6, 6, true);
+            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), global::RnnGen.RnnActivation.Tanh);
 
             // Head on every step in one GEMM: y_t = h_t W_headᵀ + b_head.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), SequenceLength * BatchSize, OutputSize, 6, false);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), SequenceLength * BatchSize, OutputSize, 6, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(OutputOffset, OutputLength), p.Slice(HeadBiasOffset, HeadBiasLength), SequenceLength * BatchSize);
         }
 
         /// <summary>
         /// One training pass: forward over the batch, the loss, then backpropagation through time. Gradients are
         /// ADDED to <see cref="Parameters"/> (call <see cref="ZeroGradients"/> between optimiser steps), and the
-        /// gradients with respect to the initial state are left in the workspace.
+        /// gradients with respect to the initial state and the inputs are left in the workspace.
         /// </summary>
         /// <param name="inputs">Token ids, [T, B] time-major.</param>
         /// <param name="targets">Class id per output row (<see cref="TargetLength"/> ids); <see cref="global::RnnGen.Losses.IgnoreIndex"/> skips a row.</param>
@@ -244,7 +245,7 @@ namespace Demo
         {
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(targets.Length, TargetLength, nameof(targets));
-            global::System.ReadOnlySpan<float> x = Embed(inputs);
+            global::System.ReadOnlySpan<float> x = Encode(inputs);
             RunForward(x);
             global::System.Span<float> y = new global::System.Span<float>(_workspace, OutputOffset, OutputLength);
             global::System.Span<float> dy = new global::System.Span<float>(_workspace, OutputGradientOffset, OutputLength);
@@ -253,7 +254,7 @@ namespace Demo
             return loss;
         }
 
-        /// <summary>Gradient of the latest training loss with respect to the embedded inputs, [T, B, E] time-major.</summary>
+        /// <summary>Gradient of the latest training loss with respect to the encoded inputs (embedded or one-hot), [T, B, I] time-major.</summary>
         public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
@@ -264,28 +265,29 @@ namespace Demo
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
 
-            // Head: dW_head += dyᵀ h[1..T], db_head += Σ dy, dh_t = dy_t W_head (the top layer's gradient from above).
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(dy, ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), g.Slice(HeadWeightOffset, HeadWeightLength), OutputSize, 6, SequenceLength * BatchSize, true);
+            // Head: dW_head += dyᵀ h, db_head += Σ dy, dh = dy W_head (the top layer's output gradient).
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(dy, ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), g.Slice(HeadWeightOffset, HeadWeightLength), OutputSize, 6, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(dy, g.Slice(HeadBiasOffset, HeadBiasLength), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.Multiply(dy, p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(L0HiddenGradient + L0StateStride, SequenceLength * L0StateStride), SequenceLength * BatchSize, 6, OutputSize, false);
+            global::RnnGen.Kernels.Gemm.Multiply(dy, p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(L0HiddenGradient + L0HiddenStride, SequenceLength * L0HiddenStride), SequenceLength * BatchSize, 6, OutputSize, false);
 
-            // Layer 0 backward (RNN (tanh)). dh[t+1] holds dL/dh_t from above; the step adds dL/dh_{t-1} into dh[t].
-            ws.Slice(L0HiddenGradient, L0StateStride).Clear();
+            // Layer 0 backward (RNN (tanh)). Each step's dh holds dL/dh_t from above and from later
+            // steps; the step adds dL/dh_{t-1} into the previous slot.
+            ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
             // t = 3
-            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 4 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 4 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient + 3 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Tanh);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 3 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 3 * L0StateStride, L0StateStride), BatchSize, 6, 6, true);
+            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 3 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Tanh);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 3 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), BatchSize, 6, 6, true);
             // t = 2
-            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 3 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Tanh);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 2 * L0StateStride, L0StateStride), BatchSize, 6, 6, true);
+            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Tanh);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 6, 6, true);
             // t = 1
-            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 2 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Tanh);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 1 * L0StateStride, L0StateStride), BatchSize, 6, 6, true);
+            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Tanh);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 6, 6, true);
             // t = 0
-            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 1 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient, L0GateStride), global::RnnGen.RnnActivation.Tanh);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient, L0StateStride), BatchSize, 6, 6, true);
-            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h[0..T-1].
+            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient, L0GateStride), global::RnnGen.RnnActivation.Tanh);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient, L0HiddenStride), BatchSize, 6, 6, true);
+            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), x, g.Slice(WeightIhL0Offset, WeightIhL0Length), 6, 3, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0StateStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 6, 6, SequenceLength * BatchSize, true);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 6, 6, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
             // Input gradient: dx = dgates W_ih.
@@ -322,7 +324,7 @@ namespace Demo
                 return clone;
             }
 
-            /// <summary>The whole recurrent state as one vector (every layer's h, then c for LSTM layers), for saving or inspection.</summary>
+            /// <summary>The whole recurrent state as one vector (each layer's h, then c for LSTM layers), for saving or inspection.</summary>
             public global::System.Span<float> Values => new global::System.Span<float>(Buffer, 0, StateLength);
 
             /// <summary>Hidden state h of a layer.</summary>
@@ -330,7 +332,14 @@ namespace Demo
             public global::System.Span<float> Hidden(int layer) => layer switch
             {
                 0 => new global::System.Span<float>(Buffer, 0, 6),
-                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Layer must be 0 to 0."),
+                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Hidden exists for layers: 0."),
+            };
+
+            /// <summary>Cell state c of an LSTM layer.</summary>
+            /// <param name="layer">Layer index.</param>
+            public global::System.Span<float> Cell(int layer) => layer switch
+            {
+                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no Cell."),
             };
         }
 

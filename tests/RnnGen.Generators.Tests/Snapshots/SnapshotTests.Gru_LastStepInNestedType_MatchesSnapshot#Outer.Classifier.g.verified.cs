@@ -38,16 +38,17 @@ partial class Outer
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
         private const int WorkspaceSize = 307;
 
-        // Workspace offsets. Per-step slots of a buffer are Stride apart; hidden and cell buffers keep the initial state in slot 0.
+        // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
+        // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
         private const int InputGradientOffset = 0;
-        private const int L0StateStride = 4;
+        private const int L0HiddenStride = 4;
         private const int L0GateStride = 12;
         private const int L0Hidden = 15;
         private const int L0HiddenGradient = 39;
         private const int L0Gates = 63;
-        private const int L0HiddenGates = 123;
-        private const int L0HiddenGatesGradient = 183;
-        private const int L0GatesGradient = 243;
+        private const int L0GatesGradient = 123;
+        private const int L0HiddenGates = 183;
+        private const int L0HiddenGatesGradient = 243;
         private const int OutputOffset = 303;
         private const int OutputGradientOffset = 305;
 
@@ -60,6 +61,13 @@ partial class Outer
             new("head.weight", new[] { 2, 4 }, 108, global::RnnGen.ParameterRole.LinearWeight, 0.5f),
             new("head.bias", new[] { 2 }, 116, global::RnnGen.ParameterRole.LinearBias, 0.5f),
         };
+
+        private const int WeightIhL0Offset = 0, WeightIhL0Length = 36;
+        private const int WeightHhL0Offset = 36, WeightHhL0Length = 48;
+        private const int BiasIhL0Offset = 84, BiasIhL0Length = 12;
+        private const int BiasHhL0Offset = 96, BiasHhL0Length = 12;
+        private const int HeadWeightOffset = 108, HeadWeightLength = 8;
+        private const int HeadBiasOffset = 116, HeadBiasLength = 2;
 
         private readonly float[] _workspace = new float[WorkspaceSize];
 
@@ -77,13 +85,6 @@ partial class Outer
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
-
-        private const int WeightIhL0Offset = 0, WeightIhL0Length = 36;
-        private const int WeightHhL0Offset = 36, WeightHhL0Length = 48;
-        private const int BiasIhL0Offset = 84, BiasIhL0Length = 12;
-        private const int BiasHhL0Offset = 96, BiasHhL0Length = 12;
-        private const int HeadWeightOffset = 108, HeadWeightLength = 8;
-        private const int HeadBiasOffset = 116, HeadBiasLength = 2;
 
         /// <summary>All parameters and their gradients, each in one contiguous block.</summary>
         public global::RnnGen.RnnParameters Parameters { get; }
@@ -114,15 +115,15 @@ partial class Outer
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0."),
         };
 
-        /// <summary>Hidden state h_n of a layer after the last step of the latest pass, [B, H].</summary>
+        /// <summary>Hidden state h_n of a layer after the latest pass, [B, H].</summary>
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 5 * L0StateStride, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden + 5 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0."),
         };
 
@@ -130,7 +131,7 @@ partial class Outer
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
@@ -141,7 +142,7 @@ partial class Outer
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no InitialCell."),
         };
 
-        /// <summary>Cell state c_n of an LSTM layer after the last step of the latest pass, [B, H].</summary>
+        /// <summary>Cell state c_n of an LSTM layer after the latest pass, [B, H].</summary>
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
@@ -165,13 +166,13 @@ partial class Outer
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0StateStride);
+            global::System.Array.Clear(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + SequenceLength * L0StateStride, _workspace, L0Hidden, L0StateStride);
+            global::System.Array.Copy(_workspace, L0Hidden + 5 * L0HiddenStride, _workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
         }
 
         /// <summary>
@@ -179,13 +180,13 @@ partial class Outer
         /// Writes the head's outputs. Uses this instance's workspace: one call at a time per instance.
         /// </summary>
         /// <param name="inputs">Input vectors, [T, B, I] time-major (<see cref="InputLength"/> floats).</param>
-        /// <param name="outputs">Receives <see cref="OutputLength"/> floats, [B, O] for the last step.</param>
+        /// <param name="outputs">Receives <see cref="OutputLength"/> floats, [B, O] for each sequence's last step.</param>
         public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs)
         {
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
             RunForward(inputs);
-            new global::System.Span<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
+            new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
         }
 
         /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="x"/> is the first layer's input [T, B, I].</summary>
@@ -194,7 +195,7 @@ partial class Outer
             global::System.Span<float> ws = _workspace;
             global::System.ReadOnlySpan<float> p = Parameters.Values;
 
-            // Layer 0: GRU, 3 -> 4.
+            // Layer 0: GRU: 3 -> 4.
             //   Gates in PyTorch order r, z, n (rows of W_ih and W_hh):
             //   r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
             //   z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
@@ -204,28 +205,28 @@ partial class Outer
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 12, 3, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
             // t = 0
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates, L0GateStride), BatchSize, 12, 4, false);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates, L0GateStride), BatchSize, 12, 4, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0HiddenGates, L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), BatchSize);
-            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0HiddenGates, L0GateStride), ws.Slice(L0Hidden, L0StateStride), ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), BatchSize, 4);
+            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0HiddenGates, L0GateStride), ws.Slice(L0Hidden, L0HiddenStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
             // t = 1
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 1 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 1 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0HiddenGates + 1 * L0GateStride, L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), BatchSize);
-            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 1 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), BatchSize, 4);
+            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 1 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
             // t = 2
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 2 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 2 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0HiddenGates + 2 * L0GateStride, L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), BatchSize);
-            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 2 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), BatchSize, 4);
+            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 2 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
             // t = 3
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 3 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 3 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0HiddenGates + 3 * L0GateStride, L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), BatchSize);
-            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 3 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), ws.Slice(L0Hidden + 4 * L0StateStride, L0StateStride), BatchSize, 4);
+            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 3 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
             // t = 4
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 4 * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 4 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 4 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0HiddenGates + 4 * L0GateStride, L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), BatchSize);
-            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 4 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 4 * L0StateStride, L0StateStride), ws.Slice(L0Hidden + 5 * L0StateStride, L0StateStride), BatchSize, 4);
+            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 4 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
 
-            // Head on the last step only (many-to-one): y = h_T W_headᵀ + b_head.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + SequenceLength * L0StateStride, L0StateStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), BatchSize, OutputSize, 4, false);
+            // Head on the final state (many-to-one): y = h_n W_headᵀ + b_head.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), BatchSize, OutputSize, 4, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(OutputOffset, OutputLength), p.Slice(HeadBiasOffset, HeadBiasLength), BatchSize);
         }
 
@@ -261,32 +262,33 @@ partial class Outer
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
 
-            // Head on the last step: dW_head += dyᵀ h_T, db_head += Σ dy, dh_T = dy W_head; earlier steps get nothing from above.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(dy, ws.Slice(L0Hidden + SequenceLength * L0StateStride, L0StateStride), g.Slice(HeadWeightOffset, HeadWeightLength), OutputSize, 4, BatchSize, true);
+            // Head on the final states: dW_head += dyᵀ h_n, db_head += Σ dy, dh_n = dy W_head; no other step gets a gradient from above.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(dy, ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), g.Slice(HeadWeightOffset, HeadWeightLength), OutputSize, 4, BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(dy, g.Slice(HeadBiasOffset, HeadBiasLength), BatchSize);
-            ws.Slice(L0HiddenGradient + L0StateStride, (SequenceLength - 1) * L0StateStride).Clear();
-            global::RnnGen.Kernels.Gemm.Multiply(dy, p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(L0HiddenGradient + SequenceLength * L0StateStride, L0StateStride), BatchSize, 4, OutputSize, false);
+            ws.Slice(L0HiddenGradient + L0HiddenStride, (SequenceLength - 1) * L0HiddenStride).Clear();
+            global::RnnGen.Kernels.Gemm.Multiply(dy, p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride), BatchSize, 4, OutputSize, false);
 
-            // Layer 0 backward (GRU). dh[t+1] holds dL/dh_t from above; the step adds dL/dh_{t-1} into dh[t].
-            ws.Slice(L0HiddenGradient, L0StateStride).Clear();
+            // Layer 0 backward (GRU). Each step's dh holds dL/dh_t from above and from later
+            // steps; the step adds dL/dh_{t-1} into the previous slot.
+            ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
             // t = 4
-            global::RnnGen.Kernels.GruCell.Backward(ws.Slice(L0Gates + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 4 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 4 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 5 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGatesGradient + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGradient + 4 * L0StateStride, L0StateStride), BatchSize, 4);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0HiddenGatesGradient + 4 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 4 * L0StateStride, L0StateStride), BatchSize, 4, 12, true);
+            global::RnnGen.Kernels.GruCell.Backward(ws.Slice(L0Gates + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 4 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGatesGradient + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0HiddenGatesGradient + 4 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride), BatchSize, 4, 12, true);
             // t = 3
-            global::RnnGen.Kernels.GruCell.Backward(ws.Slice(L0Gates + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 3 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 4 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGatesGradient + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGradient + 3 * L0StateStride, L0StateStride), BatchSize, 4);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0HiddenGatesGradient + 3 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 3 * L0StateStride, L0StateStride), BatchSize, 4, 12, true);
+            global::RnnGen.Kernels.GruCell.Backward(ws.Slice(L0Gates + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 3 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGatesGradient + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0HiddenGatesGradient + 3 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), BatchSize, 4, 12, true);
             // t = 2
-            global::RnnGen.Kernels.GruCell.Backward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 2 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 3 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGatesGradient + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGradient + 2 * L0StateStride, L0StateStride), BatchSize, 4);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0HiddenGatesGradient + 2 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 2 * L0StateStride, L0StateStride), BatchSize, 4, 12, true);
+            global::RnnGen.Kernels.GruCell.Backward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 2 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGatesGradient + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0HiddenGatesGradient + 2 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 4, 12, true);
             // t = 1
-            global::RnnGen.Kernels.GruCell.Backward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 1 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 2 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGatesGradient + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGradient + 1 * L0StateStride, L0StateStride), BatchSize, 4);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0HiddenGatesGradient + 1 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 1 * L0StateStride, L0StateStride), BatchSize, 4, 12, true);
+            global::RnnGen.Kernels.GruCell.Backward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 1 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGatesGradient + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0HiddenGatesGradient + 1 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 4, 12, true);
             // t = 0
-            global::RnnGen.Kernels.GruCell.Backward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0HiddenGates, L0GateStride), ws.Slice(L0Hidden, L0StateStride), ws.Slice(L0HiddenGradient + 1 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient, L0GateStride), ws.Slice(L0HiddenGatesGradient, L0GateStride), ws.Slice(L0HiddenGradient, L0StateStride), BatchSize, 4);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0HiddenGatesGradient, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient, L0StateStride), BatchSize, 4, 12, true);
-            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h[0..T-1].
+            global::RnnGen.Kernels.GruCell.Backward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0HiddenGates, L0GateStride), ws.Slice(L0Hidden, L0HiddenStride), ws.Slice(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient, L0GateStride), ws.Slice(L0HiddenGatesGradient, L0GateStride), ws.Slice(L0HiddenGradient, L0HiddenStride), BatchSize, 4);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0HiddenGatesGradient, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient, L0HiddenStride), BatchSize, 4, 12, true);
+            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), x, g.Slice(WeightIhL0Offset, WeightIhL0Length), 12, 3, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0HiddenGatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0StateStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 12, 4, SequenceLength * BatchSize, true);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0HiddenGatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 12, 4, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0HiddenGatesGradient, SequenceLength * L0GateStride), g.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
             // Input gradient: dx = dgates W_ih.
@@ -320,7 +322,7 @@ partial class Outer
                 return clone;
             }
 
-            /// <summary>The whole recurrent state as one vector (every layer's h, then c for LSTM layers), for saving or inspection.</summary>
+            /// <summary>The whole recurrent state as one vector (each layer's h, then c for LSTM layers), for saving or inspection.</summary>
             public global::System.Span<float> Values => new global::System.Span<float>(Buffer, 0, StateLength);
 
             /// <summary>Hidden state h of a layer.</summary>
@@ -328,7 +330,14 @@ partial class Outer
             public global::System.Span<float> Hidden(int layer) => layer switch
             {
                 0 => new global::System.Span<float>(Buffer, 0, 4),
-                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Layer must be 0 to 0."),
+                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Hidden exists for layers: 0."),
+            };
+
+            /// <summary>Cell state c of an LSTM layer.</summary>
+            /// <param name="layer">Layer index.</param>
+            public global::System.Span<float> Cell(int layer) => layer switch
+            {
+                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no Cell."),
             };
         }
 

@@ -38,9 +38,11 @@ namespace Demo
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
         private const int WorkspaceSize = 7508;
 
-        // Workspace offsets. Per-step slots of a buffer are Stride apart; hidden and cell buffers keep the initial state in slot 0.
+        // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
+        // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
         private const int InputGradientOffset = 0;
-        private const int L0StateStride = 2;
+        private const int L0HiddenStride = 2;
+        private const int L0CellStride = 2;
         private const int L0GateStride = 8;
         private const int L0Hidden = 300;
         private const int L0HiddenGradient = 902;
@@ -61,6 +63,13 @@ namespace Demo
             new("head.bias", new[] { 1 }, 42, global::RnnGen.ParameterRole.LinearBias, 0.70710677f),
         };
 
+        private const int WeightIhL0Offset = 0, WeightIhL0Length = 8;
+        private const int WeightHhL0Offset = 8, WeightHhL0Length = 16;
+        private const int BiasIhL0Offset = 24, BiasIhL0Length = 8;
+        private const int BiasHhL0Offset = 32, BiasHhL0Length = 8;
+        private const int HeadWeightOffset = 40, HeadWeightLength = 2;
+        private const int HeadBiasOffset = 42, HeadBiasLength = 1;
+
         private readonly float[] _workspace = new float[WorkspaceSize];
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
@@ -77,13 +86,6 @@ namespace Demo
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
-
-        private const int WeightIhL0Offset = 0, WeightIhL0Length = 8;
-        private const int WeightHhL0Offset = 8, WeightHhL0Length = 16;
-        private const int BiasIhL0Offset = 24, BiasIhL0Length = 8;
-        private const int BiasHhL0Offset = 32, BiasHhL0Length = 8;
-        private const int HeadWeightOffset = 40, HeadWeightLength = 2;
-        private const int HeadBiasOffset = 42, HeadBiasLength = 1;
 
         /// <summary>All parameters and their gradients, each in one contiguous block.</summary>
         public global::RnnGen.RnnParameters Parameters { get; }
@@ -114,15 +116,15 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0."),
         };
 
-        /// <summary>Hidden state h_n of a layer after the last step of the latest pass, [B, H].</summary>
+        /// <summary>Hidden state h_n of a layer after the latest pass, [B, H].</summary>
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 300 * L0StateStride, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden + 300 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0."),
         };
 
@@ -130,7 +132,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
@@ -138,15 +140,15 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Cell, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Cell + 0 * L0CellStride, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCell exists for layers: 0."),
         };
 
-        /// <summary>Cell state c_n of an LSTM layer after the last step of the latest pass, [B, H].</summary>
+        /// <summary>Cell state c_n of an LSTM layer after the latest pass, [B, H].</summary>
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Cell + 300 * L0StateStride, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Cell + 300 * L0CellStride, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCell exists for layers: 0."),
         };
 
@@ -154,7 +156,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialCellGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0CellGradient, L0StateStride),
+            0 => new global::System.Span<float>(_workspace, L0CellGradient, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCellGradient exists for layers: 0."),
         };
 
@@ -168,15 +170,15 @@ namespace Demo
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0StateStride);
-            global::System.Array.Clear(_workspace, L0Cell, L0StateStride);
+            global::System.Array.Clear(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
+            global::System.Array.Clear(_workspace, L0Cell + 0 * L0CellStride, L0CellStride);
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + SequenceLength * L0StateStride, _workspace, L0Hidden, L0StateStride);
-            global::System.Array.Copy(_workspace, L0Cell + SequenceLength * L0StateStride, _workspace, L0Cell, L0StateStride);
+            global::System.Array.Copy(_workspace, L0Hidden + 300 * L0HiddenStride, _workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
+            global::System.Array.Copy(_workspace, L0Cell + 300 * L0CellStride, _workspace, L0Cell + 0 * L0CellStride, L0CellStride);
         }
 
         /// <summary>
@@ -190,7 +192,7 @@ namespace Demo
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
             RunForward(inputs);
-            new global::System.Span<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
+            new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
         }
 
         /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="x"/> is the first layer's input [T, B, I].</summary>
@@ -199,7 +201,7 @@ namespace Demo
             global::System.Span<float> ws = _workspace;
             global::System.ReadOnlySpan<float> p = Parameters.Values;
 
-            // Layer 0: LSTM, 1 -> 2.
+            // Layer 0: LSTM: 1 -> 2.
             //   Gates in PyTorch order i, f, g, o (rows of W_ih and W_hh):
             //   i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)
             //   f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)
@@ -213,12 +215,12 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
             for (int t = 0; t < SequenceLength; t++)
             {
-                global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + t * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Gates + t * L0GateStride, L0GateStride), BatchSize, 8, 2, true);
-                global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), ws.Slice(L0Cell + t * L0StateStride, L0StateStride), ws.Slice(L0Cell + (t + 1) * L0StateStride, L0StateStride), ws.Slice(L0Hidden + (t + 1) * L0StateStride, L0StateStride), BatchSize, 2);
+                global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + t * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Gates + t * L0GateStride, L0GateStride), BatchSize, 8, 2, true);
+                global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), ws.Slice(L0Cell + t * L0CellStride, L0CellStride), ws.Slice(L0Cell + (t + 1) * L0CellStride, L0CellStride), ws.Slice(L0Hidden + (t + 1) * L0HiddenStride, L0HiddenStride), BatchSize, 2);
             }
 
             // Head on every step in one GEMM: y_t = h_t W_headᵀ + b_head.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), SequenceLength * BatchSize, OutputSize, 2, false);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), SequenceLength * BatchSize, OutputSize, 2, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(OutputOffset, OutputLength), p.Slice(HeadBiasOffset, HeadBiasLength), SequenceLength * BatchSize);
         }
 
@@ -254,25 +256,26 @@ namespace Demo
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
 
-            // Head: dW_head += dyᵀ h[1..T], db_head += Σ dy, dh_t = dy_t W_head (the top layer's gradient from above).
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(dy, ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), g.Slice(HeadWeightOffset, HeadWeightLength), OutputSize, 2, SequenceLength * BatchSize, true);
+            // Head: dW_head += dyᵀ h, db_head += Σ dy, dh = dy W_head (the top layer's output gradient).
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(dy, ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), g.Slice(HeadWeightOffset, HeadWeightLength), OutputSize, 2, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(dy, g.Slice(HeadBiasOffset, HeadBiasLength), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.Multiply(dy, p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(L0HiddenGradient + L0StateStride, SequenceLength * L0StateStride), SequenceLength * BatchSize, 2, OutputSize, false);
+            global::RnnGen.Kernels.Gemm.Multiply(dy, p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(L0HiddenGradient + L0HiddenStride, SequenceLength * L0HiddenStride), SequenceLength * BatchSize, 2, OutputSize, false);
 
-            // Layer 0 backward (LSTM). dh[t+1] holds dL/dh_t from above; the step adds dL/dh_{t-1} into dh[t].
-            ws.Slice(L0HiddenGradient, L0StateStride).Clear();
-            ws.Slice(L0CellGradient, L0StateStride).Clear();
+            // Layer 0 backward (LSTM). Each step's dh holds dL/dh_t from above and from later
+            // steps; the step adds dL/dh_{t-1} into the previous slot.
+            ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
+            ws.Slice(L0CellGradient, L0CellStride).Clear();
             for (int t = SequenceLength - 1; t >= 0; t--)
             {
-                global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), ws.Slice(L0Cell + t * L0StateStride, L0StateStride), ws.Slice(L0Cell + (t + 1) * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + (t + 1) * L0StateStride, L0StateStride), ws.Slice(L0CellGradient, L0StateStride), ws.Slice(L0GatesGradient + t * L0GateStride, L0GateStride), BatchSize, 2);
-                global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + t * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + t * L0StateStride, L0StateStride), BatchSize, 2, 8, true);
+                global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), ws.Slice(L0Cell + t * L0CellStride, L0CellStride), ws.Slice(L0Cell + (t + 1) * L0CellStride, L0CellStride), ws.Slice(L0HiddenGradient + (t + 1) * L0HiddenStride, L0HiddenStride), ws.Slice(L0CellGradient, L0CellStride), ws.Slice(L0GatesGradient + t * L0GateStride, L0GateStride), BatchSize, 2);
+                global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + t * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + t * L0HiddenStride, L0HiddenStride), BatchSize, 2, 8, true);
             }
-            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h[0..T-1].
+            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), x, g.Slice(WeightIhL0Offset, WeightIhL0Length), 8, 1, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0StateStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 8, 2, SequenceLength * BatchSize, true);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 8, 2, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
-            // After step 0 the running cell gradient is dL/dc0, already in place for InitialCellGradient.
+            // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.
             // Input gradient: dx = dgates W_ih.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 1), SequenceLength * BatchSize, 1, 8, false);
         }
@@ -304,7 +307,7 @@ namespace Demo
                 return clone;
             }
 
-            /// <summary>The whole recurrent state as one vector (every layer's h, then c for LSTM layers), for saving or inspection.</summary>
+            /// <summary>The whole recurrent state as one vector (each layer's h, then c for LSTM layers), for saving or inspection.</summary>
             public global::System.Span<float> Values => new global::System.Span<float>(Buffer, 0, StateLength);
 
             /// <summary>Hidden state h of a layer.</summary>
@@ -312,15 +315,15 @@ namespace Demo
             public global::System.Span<float> Hidden(int layer) => layer switch
             {
                 0 => new global::System.Span<float>(Buffer, 0, 2),
-                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Layer must be 0 to 0."),
+                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Hidden exists for layers: 0."),
             };
 
             /// <summary>Cell state c of an LSTM layer.</summary>
-            /// <param name="layer">Layer index of an LSTM layer.</param>
+            /// <param name="layer">Layer index.</param>
             public global::System.Span<float> Cell(int layer) => layer switch
             {
                 0 => new global::System.Span<float>(Buffer, 2, 2),
-                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Cell exists for LSTM layers: 0."),
+                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Cell exists for layers: 0."),
             };
         }
 
@@ -347,7 +350,7 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(4, 8), p.Slice(BiasIhL0Offset, BiasIhL0Length), 1);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 2), p.Slice(WeightHhL0Offset, WeightHhL0Length), s.Slice(4, 8), 1, 8, 2, true);
             global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(4, 8), p.Slice(BiasHhL0Offset, BiasHhL0Length), 1);
-            // The cell reads c and h element by element before overwriting them, so the update is in place.
+            // The cell reads c element by element before overwriting it, so the update is in place.
             global::RnnGen.Kernels.LstmCell.Forward(s.Slice(4, 8), s.Slice(2, 2), s.Slice(2, 2), s.Slice(0, 2), 1, 2);
 
             // Head: y = h W_headᵀ + b_head.

@@ -39,9 +39,11 @@ namespace Demo
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
         private const int WorkspaceSize = 1244;
 
-        // Workspace offsets. Per-step slots of a buffer are Stride apart; hidden and cell buffers keep the initial state in slot 0.
+        // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
+        // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
         private const int InputGradientOffset = 0;
-        private const int L0StateStride = 16;
+        private const int L0HiddenStride = 16;
+        private const int L0CellStride = 16;
         private const int L0GateStride = 64;
         private const int L0Hidden = 24;
         private const int L0HiddenGradient = 88;
@@ -49,7 +51,8 @@ namespace Demo
         private const int L0CellGradient = 216;
         private const int L0Gates = 232;
         private const int L0GatesGradient = 424;
-        private const int L1StateStride = 16;
+        private const int L1HiddenStride = 16;
+        private const int L1CellStride = 16;
         private const int L1GateStride = 64;
         private const int L1Hidden = 616;
         private const int L1HiddenGradient = 680;
@@ -74,6 +77,17 @@ namespace Demo
             new("head.bias", new[] { 3 }, 1048, global::RnnGen.ParameterRole.LinearBias, 0.35355338f),
         };
 
+        private const int WeightIhL0Offset = 0, WeightIhL0Length = 128;
+        private const int WeightHhL0Offset = 128, WeightHhL0Length = 256;
+        private const int BiasIhL0Offset = 384, BiasIhL0Length = 32;
+        private const int BiasHhL0Offset = 416, BiasHhL0Length = 32;
+        private const int WeightIhL1Offset = 448, WeightIhL1Length = 256;
+        private const int WeightHhL1Offset = 704, WeightHhL1Length = 256;
+        private const int BiasIhL1Offset = 960, BiasIhL1Length = 32;
+        private const int BiasHhL1Offset = 992, BiasHhL1Length = 32;
+        private const int HeadWeightOffset = 1024, HeadWeightLength = 24;
+        private const int HeadBiasOffset = 1048, HeadBiasLength = 3;
+
         private readonly float[] _workspace = new float[WorkspaceSize];
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
@@ -90,17 +104,6 @@ namespace Demo
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
-
-        private const int WeightIhL0Offset = 0, WeightIhL0Length = 128;
-        private const int WeightHhL0Offset = 128, WeightHhL0Length = 256;
-        private const int BiasIhL0Offset = 384, BiasIhL0Length = 32;
-        private const int BiasHhL0Offset = 416, BiasHhL0Length = 32;
-        private const int WeightIhL1Offset = 448, WeightIhL1Length = 256;
-        private const int WeightHhL1Offset = 704, WeightHhL1Length = 256;
-        private const int BiasIhL1Offset = 960, BiasIhL1Length = 32;
-        private const int BiasHhL1Offset = 992, BiasHhL1Length = 32;
-        private const int HeadWeightOffset = 1024, HeadWeightLength = 24;
-        private const int HeadBiasOffset = 1048, HeadBiasLength = 3;
 
         /// <summary>All parameters and their gradients, each in one contiguous block.</summary>
         public global::RnnGen.RnnParameters Parameters { get; }
@@ -143,17 +146,17 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0StateStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden, L1StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0, 1."),
         };
 
-        /// <summary>Hidden state h_n of a layer after the last step of the latest pass, [B, H].</summary>
+        /// <summary>Hidden state h_n of a layer after the latest pass, [B, H].</summary>
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 3 * L0StateStride, L0StateStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden + 3 * L1StateStride, L1StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden + 3 * L0HiddenStride, L0HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1Hidden + 3 * L1HiddenStride, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0, 1."),
         };
 
@@ -161,8 +164,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0StateStride),
-            1 => new global::System.Span<float>(_workspace, L1HiddenGradient, L1StateStride),
+            0 => new global::System.Span<float>(_workspace, L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1HiddenGradient + 0 * L1HiddenStride, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0, 1."),
         };
 
@@ -170,17 +173,17 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Cell, L0StateStride),
-            1 => new global::System.Span<float>(_workspace, L1Cell, L1StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Cell + 0 * L0CellStride, L0CellStride),
+            1 => new global::System.Span<float>(_workspace, L1Cell + 0 * L1CellStride, L1CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCell exists for layers: 0, 1."),
         };
 
-        /// <summary>Cell state c_n of an LSTM layer after the last step of the latest pass, [B, H].</summary>
+        /// <summary>Cell state c_n of an LSTM layer after the latest pass, [B, H].</summary>
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Cell + 3 * L0StateStride, L0StateStride),
-            1 => new global::System.Span<float>(_workspace, L1Cell + 3 * L1StateStride, L1StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Cell + 3 * L0CellStride, L0CellStride),
+            1 => new global::System.Span<float>(_workspace, L1Cell + 3 * L1CellStride, L1CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCell exists for layers: 0, 1."),
         };
 
@@ -188,8 +191,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialCellGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0CellGradient, L0StateStride),
-            1 => new global::System.Span<float>(_workspace, L1CellGradient, L1StateStride),
+            0 => new global::System.Span<float>(_workspace, L0CellGradient, L0CellStride),
+            1 => new global::System.Span<float>(_workspace, L1CellGradient, L1CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCellGradient exists for layers: 0, 1."),
         };
 
@@ -203,19 +206,19 @@ namespace Demo
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0StateStride);
-            global::System.Array.Clear(_workspace, L0Cell, L0StateStride);
-            global::System.Array.Clear(_workspace, L1Hidden, L1StateStride);
-            global::System.Array.Clear(_workspace, L1Cell, L1StateStride);
+            global::System.Array.Clear(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
+            global::System.Array.Clear(_workspace, L0Cell + 0 * L0CellStride, L0CellStride);
+            global::System.Array.Clear(_workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride);
+            global::System.Array.Clear(_workspace, L1Cell + 0 * L1CellStride, L1CellStride);
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + SequenceLength * L0StateStride, _workspace, L0Hidden, L0StateStride);
-            global::System.Array.Copy(_workspace, L0Cell + SequenceLength * L0StateStride, _workspace, L0Cell, L0StateStride);
-            global::System.Array.Copy(_workspace, L1Hidden + SequenceLength * L1StateStride, _workspace, L1Hidden, L1StateStride);
-            global::System.Array.Copy(_workspace, L1Cell + SequenceLength * L1StateStride, _workspace, L1Cell, L1StateStride);
+            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
+            global::System.Array.Copy(_workspace, L0Cell + 3 * L0CellStride, _workspace, L0Cell + 0 * L0CellStride, L0CellStride);
+            global::System.Array.Copy(_workspace, L1Hidden + 3 * L1HiddenStride, _workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride);
+            global::System.Array.Copy(_workspace, L1Cell + 3 * L1CellStride, _workspace, L1Cell + 0 * L1CellStride, L1CellStride);
         }
 
         /// <summary>
@@ -229,7 +232,7 @@ namespace Demo
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
             RunForward(inputs);
-            new global::System.Span<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
+            new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
             global::RnnGen.Losses.Softmax(outputs, OutputSize);
         }
 
@@ -239,7 +242,7 @@ namespace Demo
             global::System.Span<float> ws = _workspace;
             global::System.ReadOnlySpan<float> p = Parameters.Values;
 
-            // Layer 0: LSTM, 4 -> 8.
+            // Layer 0: LSTM: 4 -> 8.
             //   Gates in PyTorch order i, f, g, o (rows of W_ih and W_hh):
             //   i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)
             //   f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)
@@ -252,16 +255,16 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
             // t = 0
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Gates, L0GateStride), BatchSize, 32, 8, true);
-            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0Cell, L0StateStride), ws.Slice(L0Cell + 1 * L0StateStride, L0StateStride), ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Gates, L0GateStride), BatchSize, 32, 8, true);
+            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0Cell, L0CellStride), ws.Slice(L0Cell + 1 * L0CellStride, L0CellStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 8);
             // t = 1
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), BatchSize, 32, 8, true);
-            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0Cell + 1 * L0StateStride, L0StateStride), ws.Slice(L0Cell + 2 * L0StateStride, L0StateStride), ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), BatchSize, 32, 8, true);
+            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0Cell + 1 * L0CellStride, L0CellStride), ws.Slice(L0Cell + 2 * L0CellStride, L0CellStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 8);
             // t = 2
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), BatchSize, 32, 8, true);
-            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0Cell + 2 * L0StateStride, L0StateStride), ws.Slice(L0Cell + 3 * L0StateStride, L0StateStride), ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), BatchSize, 32, 8, true);
+            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0Cell + 2 * L0CellStride, L0CellStride), ws.Slice(L0Cell + 3 * L0CellStride, L0CellStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), BatchSize, 8);
 
-            // Layer 1: LSTM, 8 -> 8.
+            // Layer 1: LSTM: 8 -> 8.
             //   Gates in PyTorch order i, f, g, o (rows of W_ih and W_hh):
             //   i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)
             //   f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)
@@ -270,21 +273,21 @@ namespace Demo
             //   c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
             //   h_t = o_t ⊙ tanh(c_t)
             // Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), p.Slice(WeightIhL1Offset, WeightIhL1Length), ws.Slice(L1Gates, SequenceLength * L1GateStride), SequenceLength * BatchSize, 32, 8, false);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), p.Slice(WeightIhL1Offset, WeightIhL1Length), ws.Slice(L1Gates, SequenceLength * L1GateStride), SequenceLength * BatchSize, 32, 8, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L1Gates, SequenceLength * L1GateStride), p.Slice(BiasIhL1Offset, BiasIhL1Length), SequenceLength * BatchSize);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L1Gates, SequenceLength * L1GateStride), p.Slice(BiasHhL1Offset, BiasHhL1Length), SequenceLength * BatchSize);
             // t = 0
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden, L1StateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Gates, L1GateStride), BatchSize, 32, 8, true);
-            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates, L1GateStride), ws.Slice(L1Cell, L1StateStride), ws.Slice(L1Cell + 1 * L1StateStride, L1StateStride), ws.Slice(L1Hidden + 1 * L1StateStride, L1StateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden, L1HiddenStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Gates, L1GateStride), BatchSize, 32, 8, true);
+            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates, L1GateStride), ws.Slice(L1Cell, L1CellStride), ws.Slice(L1Cell + 1 * L1CellStride, L1CellStride), ws.Slice(L1Hidden + 1 * L1HiddenStride, L1HiddenStride), BatchSize, 8);
             // t = 1
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + 1 * L1StateStride, L1StateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Gates + 1 * L1GateStride, L1GateStride), BatchSize, 32, 8, true);
-            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates + 1 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 1 * L1StateStride, L1StateStride), ws.Slice(L1Cell + 2 * L1StateStride, L1StateStride), ws.Slice(L1Hidden + 2 * L1StateStride, L1StateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + 1 * L1HiddenStride, L1HiddenStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Gates + 1 * L1GateStride, L1GateStride), BatchSize, 32, 8, true);
+            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates + 1 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 1 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 2 * L1CellStride, L1CellStride), ws.Slice(L1Hidden + 2 * L1HiddenStride, L1HiddenStride), BatchSize, 8);
             // t = 2
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + 2 * L1StateStride, L1StateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Gates + 2 * L1GateStride, L1GateStride), BatchSize, 32, 8, true);
-            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates + 2 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 2 * L1StateStride, L1StateStride), ws.Slice(L1Cell + 3 * L1StateStride, L1StateStride), ws.Slice(L1Hidden + 3 * L1StateStride, L1StateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + 2 * L1HiddenStride, L1HiddenStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Gates + 2 * L1GateStride, L1GateStride), BatchSize, 32, 8, true);
+            global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates + 2 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 2 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 3 * L1CellStride, L1CellStride), ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), BatchSize, 8);
 
             // Head on every step in one GEMM: y_t = h_t W_headᵀ + b_head.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + L1StateStride, SequenceLength * L1StateStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), SequenceLength * BatchSize, OutputSize, 8, false);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + L1HiddenStride, SequenceLength * L1HiddenStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), SequenceLength * BatchSize, OutputSize, 8, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(OutputOffset, OutputLength), p.Slice(HeadBiasOffset, HeadBiasLength), SequenceLength * BatchSize);
         }
 
@@ -320,50 +323,52 @@ namespace Demo
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
 
-            // Head: dW_head += dyᵀ h[1..T], db_head += Σ dy, dh_t = dy_t W_head (the top layer's gradient from above).
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(dy, ws.Slice(L1Hidden + L1StateStride, SequenceLength * L1StateStride), g.Slice(HeadWeightOffset, HeadWeightLength), OutputSize, 8, SequenceLength * BatchSize, true);
+            // Head: dW_head += dyᵀ h, db_head += Σ dy, dh = dy W_head (the top layer's output gradient).
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(dy, ws.Slice(L1Hidden + L1HiddenStride, SequenceLength * L1HiddenStride), g.Slice(HeadWeightOffset, HeadWeightLength), OutputSize, 8, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(dy, g.Slice(HeadBiasOffset, HeadBiasLength), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.Multiply(dy, p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(L1HiddenGradient + L1StateStride, SequenceLength * L1StateStride), SequenceLength * BatchSize, 8, OutputSize, false);
+            global::RnnGen.Kernels.Gemm.Multiply(dy, p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(L1HiddenGradient + L1HiddenStride, SequenceLength * L1HiddenStride), SequenceLength * BatchSize, 8, OutputSize, false);
 
-            // Layer 1 backward (LSTM). dh[t+1] holds dL/dh_t from above; the step adds dL/dh_{t-1} into dh[t].
-            ws.Slice(L1HiddenGradient, L1StateStride).Clear();
-            ws.Slice(L1CellGradient, L1StateStride).Clear();
+            // Layer 1 backward (LSTM). Each step's dh holds dL/dh_t from above and from later
+            // steps; the step adds dL/dh_{t-1} into the previous slot.
+            ws.Slice(L1HiddenGradient + 0 * L1HiddenStride, L1HiddenStride).Clear();
+            ws.Slice(L1CellGradient, L1CellStride).Clear();
             // t = 2
-            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 2 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 2 * L1StateStride, L1StateStride), ws.Slice(L1Cell + 3 * L1StateStride, L1StateStride), ws.Slice(L1HiddenGradient + 3 * L1StateStride, L1StateStride), ws.Slice(L1CellGradient, L1StateStride), ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), BatchSize, 8);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient + 2 * L1StateStride, L1StateStride), BatchSize, 8, 32, true);
+            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 2 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 2 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 3 * L1CellStride, L1CellStride), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient + 2 * L1HiddenStride, L1HiddenStride), BatchSize, 8, 32, true);
             // t = 1
-            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 1 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 1 * L1StateStride, L1StateStride), ws.Slice(L1Cell + 2 * L1StateStride, L1StateStride), ws.Slice(L1HiddenGradient + 2 * L1StateStride, L1StateStride), ws.Slice(L1CellGradient, L1StateStride), ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), BatchSize, 8);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient + 1 * L1StateStride, L1StateStride), BatchSize, 8, 32, true);
+            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 1 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 1 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 2 * L1CellStride, L1CellStride), ws.Slice(L1HiddenGradient + 2 * L1HiddenStride, L1HiddenStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient + 1 * L1HiddenStride, L1HiddenStride), BatchSize, 8, 32, true);
             // t = 0
-            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates, L1GateStride), ws.Slice(L1Cell, L1StateStride), ws.Slice(L1Cell + 1 * L1StateStride, L1StateStride), ws.Slice(L1HiddenGradient + 1 * L1StateStride, L1StateStride), ws.Slice(L1CellGradient, L1StateStride), ws.Slice(L1GatesGradient, L1GateStride), BatchSize, 8);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient, L1StateStride), BatchSize, 8, 32, true);
-            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h[0..T-1].
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), g.Slice(WeightIhL1Offset, WeightIhL1Length), 32, 8, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L1Hidden, SequenceLength * L1StateStride), g.Slice(WeightHhL1Offset, WeightHhL1Length), 32, 8, SequenceLength * BatchSize, true);
+            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates, L1GateStride), ws.Slice(L1Cell, L1CellStride), ws.Slice(L1Cell + 1 * L1CellStride, L1CellStride), ws.Slice(L1HiddenGradient + 1 * L1HiddenStride, L1HiddenStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient, L1GateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient, L1HiddenStride), BatchSize, 8, 32, true);
+            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), g.Slice(WeightIhL1Offset, WeightIhL1Length), 32, 8, SequenceLength * BatchSize, true);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L1Hidden, SequenceLength * L1HiddenStride), g.Slice(WeightHhL1Offset, WeightHhL1Length), 32, 8, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), g.Slice(BiasIhL1Offset, BiasIhL1Length), SequenceLength * BatchSize);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), g.Slice(BiasHhL1Offset, BiasHhL1Length), SequenceLength * BatchSize);
-            // After step 0 the running cell gradient is dL/dc0, already in place for InitialCellGradient.
-            // Gradient into layer 0's outputs: dh[1..T] = dgates W_ih.
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), p.Slice(WeightIhL1Offset, WeightIhL1Length), ws.Slice(L0HiddenGradient + L0StateStride, SequenceLength * L0StateStride), SequenceLength * BatchSize, 8, 32, false);
+            // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.
+            // Gradient into layer 0's outputs: dgates W_ih.
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), p.Slice(WeightIhL1Offset, WeightIhL1Length), ws.Slice(L0HiddenGradient + L0HiddenStride, SequenceLength * L0HiddenStride), SequenceLength * BatchSize, 8, 32, false);
 
-            // Layer 0 backward (LSTM). dh[t+1] holds dL/dh_t from above; the step adds dL/dh_{t-1} into dh[t].
-            ws.Slice(L0HiddenGradient, L0StateStride).Clear();
-            ws.Slice(L0CellGradient, L0StateStride).Clear();
+            // Layer 0 backward (LSTM). Each step's dh holds dL/dh_t from above and from later
+            // steps; the step adds dL/dh_{t-1} into the previous slot.
+            ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
+            ws.Slice(L0CellGradient, L0CellStride).Clear();
             // t = 2
-            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0Cell + 2 * L0StateStride, L0StateStride), ws.Slice(L0Cell + 3 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 3 * L0StateStride, L0StateStride), ws.Slice(L0CellGradient, L0StateStride), ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), BatchSize, 8);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 2 * L0StateStride, L0StateStride), BatchSize, 8, 32, true);
+            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0Cell + 2 * L0CellStride, L0CellStride), ws.Slice(L0Cell + 3 * L0CellStride, L0CellStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0CellGradient, L0CellStride), ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 8, 32, true);
             // t = 1
-            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0Cell + 1 * L0StateStride, L0StateStride), ws.Slice(L0Cell + 2 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 2 * L0StateStride, L0StateStride), ws.Slice(L0CellGradient, L0StateStride), ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), BatchSize, 8);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 1 * L0StateStride, L0StateStride), BatchSize, 8, 32, true);
+            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0Cell + 1 * L0CellStride, L0CellStride), ws.Slice(L0Cell + 2 * L0CellStride, L0CellStride), ws.Slice(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0CellGradient, L0CellStride), ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 8, 32, true);
             // t = 0
-            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0Cell, L0StateStride), ws.Slice(L0Cell + 1 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 1 * L0StateStride, L0StateStride), ws.Slice(L0CellGradient, L0StateStride), ws.Slice(L0GatesGradient, L0GateStride), BatchSize, 8);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient, L0StateStride), BatchSize, 8, 32, true);
-            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h[0..T-1].
+            global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0Cell, L0CellStride), ws.Slice(L0Cell + 1 * L0CellStride, L0CellStride), ws.Slice(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0CellGradient, L0CellStride), ws.Slice(L0GatesGradient, L0GateStride), BatchSize, 8);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient, L0HiddenStride), BatchSize, 8, 32, true);
+            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), x, g.Slice(WeightIhL0Offset, WeightIhL0Length), 32, 4, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0StateStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 32, 8, SequenceLength * BatchSize, true);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 32, 8, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
-            // After step 0 the running cell gradient is dL/dc0, already in place for InitialCellGradient.
+            // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.
             // Input gradient: dx = dgates W_ih.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 4), SequenceLength * BatchSize, 4, 32, false);
         }
@@ -395,7 +400,7 @@ namespace Demo
                 return clone;
             }
 
-            /// <summary>The whole recurrent state as one vector (every layer's h, then c for LSTM layers), for saving or inspection.</summary>
+            /// <summary>The whole recurrent state as one vector (each layer's h, then c for LSTM layers), for saving or inspection.</summary>
             public global::System.Span<float> Values => new global::System.Span<float>(Buffer, 0, StateLength);
 
             /// <summary>Hidden state h of a layer.</summary>
@@ -404,16 +409,16 @@ namespace Demo
             {
                 0 => new global::System.Span<float>(Buffer, 0, 8),
                 1 => new global::System.Span<float>(Buffer, 16, 8),
-                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Layer must be 0 to 1."),
+                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Hidden exists for layers: 0, 1."),
             };
 
             /// <summary>Cell state c of an LSTM layer.</summary>
-            /// <param name="layer">Layer index of an LSTM layer.</param>
+            /// <param name="layer">Layer index.</param>
             public global::System.Span<float> Cell(int layer) => layer switch
             {
                 0 => new global::System.Span<float>(Buffer, 8, 8),
                 1 => new global::System.Span<float>(Buffer, 24, 8),
-                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Cell exists for LSTM layers: 0, 1."),
+                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Cell exists for layers: 0, 1."),
             };
         }
 
@@ -440,7 +445,7 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(32, 32), p.Slice(BiasIhL0Offset, BiasIhL0Length), 1);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 8), p.Slice(WeightHhL0Offset, WeightHhL0Length), s.Slice(32, 32), 1, 32, 8, true);
             global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(32, 32), p.Slice(BiasHhL0Offset, BiasHhL0Length), 1);
-            // The cell reads c and h element by element before overwriting them, so the update is in place.
+            // The cell reads c element by element before overwriting it, so the update is in place.
             global::RnnGen.Kernels.LstmCell.Forward(s.Slice(32, 32), s.Slice(8, 8), s.Slice(8, 8), s.Slice(0, 8), 1, 8);
 
             // Layer 1: LSTM.
@@ -448,7 +453,7 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(64, 32), p.Slice(BiasIhL1Offset, BiasIhL1Length), 1);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(16, 8), p.Slice(WeightHhL1Offset, WeightHhL1Length), s.Slice(64, 32), 1, 32, 8, true);
             global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(64, 32), p.Slice(BiasHhL1Offset, BiasHhL1Length), 1);
-            // The cell reads c and h element by element before overwriting them, so the update is in place.
+            // The cell reads c element by element before overwriting it, so the update is in place.
             global::RnnGen.Kernels.LstmCell.Forward(s.Slice(64, 32), s.Slice(24, 8), s.Slice(24, 8), s.Slice(16, 8), 1, 8);
 
             // Head: y = h W_headᵀ + b_head.

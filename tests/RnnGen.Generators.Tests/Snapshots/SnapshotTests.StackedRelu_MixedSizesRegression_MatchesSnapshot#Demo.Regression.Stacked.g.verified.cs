@@ -39,14 +39,15 @@ namespace Demo.Regression
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
         private const int WorkspaceSize = 100;
 
-        // Workspace offsets. Per-step slots of a buffer are Stride apart; hidden and cell buffers keep the initial state in slot 0.
+        // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
+        // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
         private const int InputGradientOffset = 0;
-        private const int L0StateStride = 5;
+        private const int L0HiddenStride = 5;
         private const int L0GateStride = 5;
         private const int L0Hidden = 6;
         private const int L0HiddenGradient = 26;
         private const int L0GatesGradient = 46;
-        private const int L1StateStride = 3;
+        private const int L1HiddenStride = 3;
         private const int L1GateStride = 3;
         private const int L1Hidden = 61;
         private const int L1HiddenGradient = 73;
@@ -66,6 +67,15 @@ namespace Demo.Regression
             new("head.bias", new[] { 1 }, 72, global::RnnGen.ParameterRole.LinearBias, 0.57735026f),
         };
 
+        private const int WeightIhL0Offset = 0, WeightIhL0Length = 10;
+        private const int WeightHhL0Offset = 10, WeightHhL0Length = 25;
+        private const int BiasIhL0Offset = 35, BiasIhL0Length = 5;
+        private const int BiasHhL0Offset = 40, BiasHhL0Length = 5;
+        private const int WeightIhL1Offset = 45, WeightIhL1Length = 15;
+        private const int WeightHhL1Offset = 60, WeightHhL1Length = 9;
+        private const int HeadWeightOffset = 69, HeadWeightLength = 3;
+        private const int HeadBiasOffset = 72, HeadBiasLength = 1;
+
         private readonly float[] _workspace = new float[WorkspaceSize];
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
@@ -82,15 +92,6 @@ namespace Demo.Regression
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
-
-        private const int WeightIhL0Offset = 0, WeightIhL0Length = 10;
-        private const int WeightHhL0Offset = 10, WeightHhL0Length = 25;
-        private const int BiasIhL0Offset = 35, BiasIhL0Length = 5;
-        private const int BiasHhL0Offset = 40, BiasHhL0Length = 5;
-        private const int WeightIhL1Offset = 45, WeightIhL1Length = 15;
-        private const int WeightHhL1Offset = 60, WeightHhL1Length = 9;
-        private const int HeadWeightOffset = 69, HeadWeightLength = 3;
-        private const int HeadBiasOffset = 72, HeadBiasLength = 1;
 
         /// <summary>All parameters and their gradients, each in one contiguous block.</summary>
         public global::RnnGen.RnnParameters Parameters { get; }
@@ -127,17 +128,17 @@ namespace Demo.Regression
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0StateStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden, L1StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0, 1."),
         };
 
-        /// <summary>Hidden state h_n of a layer after the last step of the latest pass, [B, H].</summary>
+        /// <summary>Hidden state h_n of a layer after the latest pass, [B, H].</summary>
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 3 * L0StateStride, L0StateStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden + 3 * L1StateStride, L1StateStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden + 3 * L0HiddenStride, L0HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1Hidden + 3 * L1HiddenStride, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0, 1."),
         };
 
@@ -145,8 +146,8 @@ namespace Demo.Regression
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0StateStride),
-            1 => new global::System.Span<float>(_workspace, L1HiddenGradient, L1StateStride),
+            0 => new global::System.Span<float>(_workspace, L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1HiddenGradient + 0 * L1HiddenStride, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0, 1."),
         };
 
@@ -157,7 +158,7 @@ namespace Demo.Regression
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no InitialCell."),
         };
 
-        /// <summary>Cell state c_n of an LSTM layer after the last step of the latest pass, [B, H].</summary>
+        /// <summary>Cell state c_n of an LSTM layer after the latest pass, [B, H].</summary>
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
@@ -181,15 +182,15 @@ namespace Demo.Regression
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0StateStride);
-            global::System.Array.Clear(_workspace, L1Hidden, L1StateStride);
+            global::System.Array.Clear(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
+            global::System.Array.Clear(_workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride);
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + SequenceLength * L0StateStride, _workspace, L0Hidden, L0StateStride);
-            global::System.Array.Copy(_workspace, L1Hidden + SequenceLength * L1StateStride, _workspace, L1Hidden, L1StateStride);
+            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
+            global::System.Array.Copy(_workspace, L1Hidden + 3 * L1HiddenStride, _workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride);
         }
 
         /// <summary>
@@ -203,7 +204,7 @@ namespace Demo.Regression
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
             RunForward(inputs);
-            new global::System.Span<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
+            new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
         }
 
         /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="x"/> is the first layer's input [T, B, I].</summary>
@@ -212,38 +213,38 @@ namespace Demo.Regression
             global::System.Span<float> ws = _workspace;
             global::System.ReadOnlySpan<float> p = Parameters.Values;
 
-            // Layer 0: RNN (relu), 2 -> 5.
+            // Layer 0: RNN (relu): 2 -> 5.
             //   h_t = relu(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
-            // Input projection for every step in one GEMM, written straight into h[1..T]: x_t W_ihᵀ + b_ih + b_hh.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), SequenceLength * BatchSize, 5, 2, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
+            // Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), SequenceLength * BatchSize, 5, 2, false);
+            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
+            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
             // t = 0
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), BatchSize, 5, 5, true);
-            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 5, 5, true);
+            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), global::RnnGen.RnnActivation.Relu);
             // t = 1
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), BatchSize, 5, 5, true);
-            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 5, 5, true);
+            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), global::RnnGen.RnnActivation.Relu);
             // t = 2
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), BatchSize, 5, 5, true);
-            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), BatchSize, 5, 5, true);
+            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), global::RnnGen.RnnActivation.Relu);
 
-            // Layer 1: RNN (relu), 5 -> 3.
+            // Layer 1: RNN (relu): 5 -> 3, no bias.
             //   h_t = relu(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
-            // Input projection for every step in one GEMM, written straight into h[1..T]: x_t W_ihᵀ + b_ih + b_hh.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), p.Slice(WeightIhL1Offset, WeightIhL1Length), ws.Slice(L1Hidden + L1StateStride, SequenceLength * L1StateStride), SequenceLength * BatchSize, 3, 5, false);
+            // Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), p.Slice(WeightIhL1Offset, WeightIhL1Length), ws.Slice(L1Hidden + L1HiddenStride, SequenceLength * L1HiddenStride), SequenceLength * BatchSize, 3, 5, false);
             // t = 0
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden, L1StateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Hidden + 1 * L1StateStride, L1StateStride), BatchSize, 3, 3, true);
-            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L1Hidden + 1 * L1StateStride, L1StateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden, L1HiddenStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Hidden + 1 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 3, true);
+            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L1Hidden + 1 * L1HiddenStride, L1HiddenStride), global::RnnGen.RnnActivation.Relu);
             // t = 1
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + 1 * L1StateStride, L1StateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Hidden + 2 * L1StateStride, L1StateStride), BatchSize, 3, 3, true);
-            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L1Hidden + 2 * L1StateStride, L1StateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + 1 * L1HiddenStride, L1HiddenStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Hidden + 2 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 3, true);
+            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L1Hidden + 2 * L1HiddenStride, L1HiddenStride), global::RnnGen.RnnActivation.Relu);
             // t = 2
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + 2 * L1StateStride, L1StateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Hidden + 3 * L1StateStride, L1StateStride), BatchSize, 3, 3, true);
-            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L1Hidden + 3 * L1StateStride, L1StateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + 2 * L1HiddenStride, L1HiddenStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 3, true);
+            global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), global::RnnGen.RnnActivation.Relu);
 
             // Head on every step in one GEMM: y_t = h_t W_headᵀ + b_head.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + L1StateStride, SequenceLength * L1StateStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), SequenceLength * BatchSize, OutputSize, 3, false);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Hidden + L1HiddenStride, SequenceLength * L1HiddenStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), SequenceLength * BatchSize, OutputSize, 3, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(OutputOffset, OutputLength), p.Slice(HeadBiasOffset, HeadBiasLength), SequenceLength * BatchSize);
         }
 
@@ -279,42 +280,44 @@ namespace Demo.Regression
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
 
-            // Head: dW_head += dyᵀ h[1..T], db_head += Σ dy, dh_t = dy_t W_head (the top layer's gradient from above).
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(dy, ws.Slice(L1Hidden + L1StateStride, SequenceLength * L1StateStride), g.Slice(HeadWeightOffset, HeadWeightLength), OutputSize, 3, SequenceLength * BatchSize, true);
+            // Head: dW_head += dyᵀ h, db_head += Σ dy, dh = dy W_head (the top layer's output gradient).
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(dy, ws.Slice(L1Hidden + L1HiddenStride, SequenceLength * L1HiddenStride), g.Slice(HeadWeightOffset, HeadWeightLength), OutputSize, 3, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(dy, g.Slice(HeadBiasOffset, HeadBiasLength), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.Multiply(dy, p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(L1HiddenGradient + L1StateStride, SequenceLength * L1StateStride), SequenceLength * BatchSize, 3, OutputSize, false);
+            global::RnnGen.Kernels.Gemm.Multiply(dy, p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(L1HiddenGradient + L1HiddenStride, SequenceLength * L1HiddenStride), SequenceLength * BatchSize, 3, OutputSize, false);
 
-            // Layer 1 backward (RNN (relu)). dh[t+1] holds dL/dh_t from above; the step adds dL/dh_{t-1} into dh[t].
-            ws.Slice(L1HiddenGradient, L1StateStride).Clear();
+            // Layer 1 backward (RNN (relu)). Each step's dh holds dL/dh_t from above and from later
+            // steps; the step adds dL/dh_{t-1} into the previous slot.
+            ws.Slice(L1HiddenGradient + 0 * L1HiddenStride, L1HiddenStride).Clear();
             // t = 2
-            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L1Hidden + 3 * L1StateStride, L1StateStride), ws.Slice(L1HiddenGradient + 3 * L1StateStride, L1StateStride), ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), global::RnnGen.RnnActivation.Relu);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient + 2 * L1StateStride, L1StateStride), BatchSize, 3, 3, true);
+            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient + 2 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 3, true);
             // t = 1
-            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L1Hidden + 2 * L1StateStride, L1StateStride), ws.Slice(L1HiddenGradient + 2 * L1StateStride, L1StateStride), ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), global::RnnGen.RnnActivation.Relu);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient + 1 * L1StateStride, L1StateStride), BatchSize, 3, 3, true);
+            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L1Hidden + 2 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient + 2 * L1HiddenStride, L1HiddenStride), ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient + 1 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 3, true);
             // t = 0
-            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L1Hidden + 1 * L1StateStride, L1StateStride), ws.Slice(L1HiddenGradient + 1 * L1StateStride, L1StateStride), ws.Slice(L1GatesGradient, L1GateStride), global::RnnGen.RnnActivation.Relu);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient, L1StateStride), BatchSize, 3, 3, true);
-            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h[0..T-1].
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L0Hidden + L0StateStride, SequenceLength * L0StateStride), g.Slice(WeightIhL1Offset, WeightIhL1Length), 3, 5, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L1Hidden, SequenceLength * L1StateStride), g.Slice(WeightHhL1Offset, WeightHhL1Length), 3, 3, SequenceLength * BatchSize, true);
-            // Gradient into layer 0's outputs: dh[1..T] = dgates W_ih.
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), p.Slice(WeightIhL1Offset, WeightIhL1Length), ws.Slice(L0HiddenGradient + L0StateStride, SequenceLength * L0StateStride), SequenceLength * BatchSize, 5, 3, false);
+            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L1Hidden + 1 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient + 1 * L1HiddenStride, L1HiddenStride), ws.Slice(L1GatesGradient, L1GateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient, L1HiddenStride), BatchSize, 3, 3, true);
+            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), g.Slice(WeightIhL1Offset, WeightIhL1Length), 3, 5, SequenceLength * BatchSize, true);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L1Hidden, SequenceLength * L1HiddenStride), g.Slice(WeightHhL1Offset, WeightHhL1Length), 3, 3, SequenceLength * BatchSize, true);
+            // Gradient into layer 0's outputs: dgates W_ih.
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), p.Slice(WeightIhL1Offset, WeightIhL1Length), ws.Slice(L0HiddenGradient + L0HiddenStride, SequenceLength * L0HiddenStride), SequenceLength * BatchSize, 5, 3, false);
 
-            // Layer 0 backward (RNN (relu)). dh[t+1] holds dL/dh_t from above; the step adds dL/dh_{t-1} into dh[t].
-            ws.Slice(L0HiddenGradient, L0StateStride).Clear();
+            // Layer 0 backward (RNN (relu)). Each step's dh holds dL/dh_t from above and from later
+            // steps; the step adds dL/dh_{t-1} into the previous slot.
+            ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
             // t = 2
-            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 3 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 3 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Relu);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 2 * L0StateStride, L0StateStride), BatchSize, 5, 5, true);
+            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 5, 5, true);
             // t = 1
-            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 2 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 2 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Relu);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 1 * L0StateStride, L0StateStride), BatchSize, 5, 5, true);
+            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 1 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 5, 5, true);
             // t = 0
-            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 1 * L0StateStride, L0StateStride), ws.Slice(L0HiddenGradient + 1 * L0StateStride, L0StateStride), ws.Slice(L0GatesGradient, L0GateStride), global::RnnGen.RnnActivation.Relu);
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient, L0StateStride), BatchSize, 5, 5, true);
-            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h[0..T-1].
+            global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient, L0GateStride), global::RnnGen.RnnActivation.Relu);
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient, L0HiddenStride), BatchSize, 5, 5, true);
+            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), x, g.Slice(WeightIhL0Offset, WeightIhL0Length), 5, 2, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0StateStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 5, 5, SequenceLength * BatchSize, true);
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 5, 5, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
             // Input gradient: dx = dgates W_ih.
@@ -348,7 +351,7 @@ namespace Demo.Regression
                 return clone;
             }
 
-            /// <summary>The whole recurrent state as one vector (every layer's h, then c for LSTM layers), for saving or inspection.</summary>
+            /// <summary>The whole recurrent state as one vector (each layer's h, then c for LSTM layers), for saving or inspection.</summary>
             public global::System.Span<float> Values => new global::System.Span<float>(Buffer, 0, StateLength);
 
             /// <summary>Hidden state h of a layer.</summary>
@@ -357,7 +360,14 @@ namespace Demo.Regression
             {
                 0 => new global::System.Span<float>(Buffer, 0, 5),
                 1 => new global::System.Span<float>(Buffer, 5, 3),
-                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Layer must be 0 to 1."),
+                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Hidden exists for layers: 0, 1."),
+            };
+
+            /// <summary>Cell state c of an LSTM layer.</summary>
+            /// <param name="layer">Layer index.</param>
+            public global::System.Span<float> Cell(int layer) => layer switch
+            {
+                _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no Cell."),
             };
         }
 
