@@ -39,7 +39,8 @@ public sealed partial class RnnGenerator
             w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"RnnGen\", \"{s_version}\")]");
             string input = model.Input.IsTokens ? "int" : "float";
             string target = context.IsClassifier ? "int" : "float";
-            using (w.Block($"partial class {model.Type.Name} : global::RnnGen.IRnnModel<{input}, {target}>"))
+            string contract = model.VariableLength ? "IVariableLengthRnnModel" : "IRnnModel";
+            using (w.Block($"partial class {model.Type.Name} : global::RnnGen.{contract}<{input}, {target}>"))
             {
                 WriteShapes(context);
                 w.Line();

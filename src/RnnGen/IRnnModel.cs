@@ -72,3 +72,16 @@ public interface IRnnModel<TInput, TTarget> : IRnnModel
     /// <summary>Forward, loss and BPTT over one batch; adds to the gradients and returns the loss.</summary>
     float ComputeGradients(ReadOnlySpan<TInput> inputs, ReadOnlySpan<TTarget> targets);
 }
+
+/// <summary>A generated model declared with <c>VariableLength = true</c>: batch entry points that take each
+/// sequence's length (PyTorch's packed-sequence semantics).</summary>
+/// <typeparam name="TInput">Element type of the inputs.</typeparam>
+/// <typeparam name="TTarget">Element type of the targets.</typeparam>
+public interface IVariableLengthRnnModel<TInput, TTarget> : IRnnModel<TInput, TTarget>
+{
+    /// <summary>Runs the network over sequences of the given lengths; padded outputs are zero.</summary>
+    void Forward(ReadOnlySpan<TInput> inputs, ReadOnlySpan<int> lengths, Span<float> outputs);
+
+    /// <summary>Forward, loss over the valid steps, and BPTT; adds to the gradients and returns the loss.</summary>
+    float ComputeGradients(ReadOnlySpan<TInput> inputs, ReadOnlySpan<int> lengths, ReadOnlySpan<TTarget> targets);
+}

@@ -15,8 +15,8 @@ internal sealed class GoldenFixture
         _file = file;
     }
 
-    public static GoldenFixture Load(string name) =>
-        new(name, SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Golden", "cells", name + ".safetensors")));
+    public static GoldenFixture Load(string name, string folder = "cells") =>
+        new(name, SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Golden", folder, name + ".safetensors")));
 
     public string Name { get; }
 
