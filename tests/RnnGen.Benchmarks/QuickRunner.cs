@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Text.Json;
 using Microsoft.CodeAnalysis;
 using RnnGen.Benchmarks.Cases;
 using RnnGen.Benchmarks.Generator;
@@ -43,7 +44,7 @@ internal static class QuickRunner
 
         foreach ((string id, int threads, string reason) in CaseCatalog.NotImplemented)
         {
-            output.WriteLine(Invariant($"{{\"case\": \"{id}\", \"threads\": {threads}, \"status\": \"not_implemented\", \"reason\": \"{reason}\"}}"));
+            output.WriteLine(Invariant($"{{\"case\": \"{id}\", \"threads\": {threads}, \"status\": \"not_implemented\", \"reason\": \"{JsonEncodedText.Encode(reason)}\"}}"));
             log.WriteLine($"{id,-34} not implemented: {reason}");
         }
 
@@ -55,7 +56,7 @@ internal static class QuickRunner
     {
         if (!GeneratorWorkload.TryCreate(out GeneratorWorkload? workload, out string? unavailable))
         {
-            output.WriteLine($"{{\"case\": \"generator_cold_{GeneratorWorkload.ModelCount}_models\", \"threads\": 1, \"status\": \"unavailable\", \"reason\": \"{unavailable.Replace("\"", "'", StringComparison.Ordinal)}\"}}");
+            output.WriteLine($"{{\"case\": \"generator_cold_{GeneratorWorkload.ModelCount}_models\", \"threads\": 1, \"status\": \"unavailable\", \"reason\": \"{JsonEncodedText.Encode(unavailable)}\"}}");
             log.WriteLine($"generator: not measured: {unavailable}");
             return true;
         }
