@@ -1,0 +1,112 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Microsoft.CodeAnalysis;
+using RnnGen.Benchmarks.Cases;
+using RnnGen.Benchmarks.Generator;
+
+namespace RnnGen.Benchmarks;
+
+/// <summary>
+/// <c>--quick</c>: a Stopwatch loop that measures every case in seconds rather than BenchmarkDotNet's minutes.
+/// Stdout gets one JSON line per case and nothing else, so scripts can parse it; progress goes to stderr.
+/// </summary>
+/// <remarks>
+/// Each case is warmed up (tiered JIT settles within the first few hundred calls), then timed in blocks of
+/// about 10 ms; the figure is the median over blocks of the time per call, the same statistic as the anchors'
+/// torch_bench.py, so a noisy phase on this shared machine moves single blocks rather than the result.
+/// </remarks>
+internal static class QuickRunner
+{
+    private const double WarmupSeconds = 0.5;
+    private const int MinWarmupCalls = 3;
+    private const double BlockSeconds = 0.01;
+    private const double MeasureSeconds = 2.0;
+    private const int MinBlocks = 7;
+    private const int MaxBlocks = 41;
+
+    public static int Run(TextWriter output, TextWriter log)
+    {
+        foreach (string id in CaseCatalog.Ids)
+        {
+            BenchmarkCase benchmark = CaseCatalog.Create(id);
+            double microseconds = MedianMicroseconds(benchmark.Run);
+            double percent = FlopModel.PercentOfPeak(benchmark.Flops, microseconds, benchmark.Threads);
+            string line = Invariant($"{{\"case\": \"{id}\", \"median_us\": {microseconds:0.###}, \"threads\": {benchmark.Threads}, \"gflop\": {benchmark.Flops / 1e9:0.######}, \"pct_peak\": {percent:0.##}");
+            if (benchmark.TokensPerRun > 0)
+                line += Invariant($", \"tokens_per_s\": {benchmark.TokensPerRun / (microseconds * 1e-6):0}");
+            output.WriteLine(line + "}");
+            log.WriteLine(Invariant($"{id,-34} {microseconds,12:0.###} us  {percent,6:0.##}% of {benchmark.Threads}-core peak"));
+        }
+
+        foreach ((string id, int threads, string reason) in CaseCatalog.NotImplemented)
+        {
+            output.WriteLine(Invariant($"{{\"case\": \"{id}\", \"threads\": {threads}, \"status\": \"not_implemented\", \"reason\": \"{JsonEncodedText.Encode(reason)}\"}}"));
+            log.WriteLine($"{id,-34} not implemented: {reason}");
+        }
+
+        return RunGenerator(output, log) ? 0 : 1;
+    }
+
+    /// <summary>Cold generator cost per model, then the unrelated-edit check; false when the check fails.</summary>
+    private static bool RunGenerator(TextWriter output, TextWriter log)
+    {
+        if (!GeneratorWorkload.TryCreate(out GeneratorWorkload? workload, out string? unavailable))
+        {
+            output.WriteLine($"{{\"case\": \"generator_cold_{GeneratorWorkload.ModelCount}_models\", \"threads\": 1, \"status\": \"unavailable\", \"reason\": \"{JsonEncodedText.Encode(unavailable)}\"}}");
+            log.WriteLine($"generator: not measured: {unavailable}");
+            return true;
+        }
+
+        GeneratorRunResult first = workload.RunCold().Results.Single();
+        if (first.Exception is not null || first.GeneratedSources.Length != GeneratorWorkload.ModelCount || first.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
+        {
+            log.WriteLine($"generator: expected {GeneratorWorkload.ModelCount} sources and no errors, got {first.GeneratedSources.Length} sources, exception {first.Exception?.Message ?? "none"}, {first.Diagnostics.Length} diagnostics");
+            return false;
+        }
+
+        double microseconds = MedianMicroseconds(() => workload.RunCold());
+        double perModelMs = microseconds / 1e3 / GeneratorWorkload.ModelCount;
+        output.WriteLine(Invariant($"{{\"case\": \"generator_cold_{GeneratorWorkload.ModelCount}_models\", \"median_us\": {microseconds:0.#}, \"threads\": 1, \"ms_per_model\": {perModelMs:0.###}}}"));
+        log.WriteLine(Invariant($"generator, {GeneratorWorkload.ModelCount} models cold: {microseconds / 1e3:0.##} ms, {perModelMs:0.###} ms per model (target < 50)"));
+
+        IReadOnlyList<(string Step, IncrementalStepRunReason Reason)> reasons = workload.RerunAfterUnrelatedEdit();
+        bool cached = reasons.Count > 0 && reasons.All(r => r.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+        string steps = string.Join(", ", workload.TrackingNames.Select(step =>
+            $"\"{step}\": \"{string.Join("/", reasons.Where(r => r.Step == step).Select(r => r.Reason.ToString()).Distinct())}\""));
+        output.WriteLine($"{{\"check\": \"generator_unrelated_edit_all_cached\", \"ok\": {(cached ? "true" : "false")}, \"steps\": {{{steps}}}}}");
+        log.WriteLine($"generator, method added to an unrelated class: {(cached ? "every tracked step Cached/Unchanged" : "SOME STEP RE-RAN")}");
+        return cached;
+    }
+
+    /// <summary>Median over blocks of the time per call of <paramref name="body"/>, in microseconds.</summary>
+    private static double MedianMicroseconds(Action body)
+    {
+        var clock = Stopwatch.StartNew();
+        int warmupCalls = 0;
+        while (warmupCalls < MinWarmupCalls || clock.Elapsed.TotalSeconds < WarmupSeconds)
+        {
+            body();
+            warmupCalls++;
+        }
+        double perCall = clock.Elapsed.TotalSeconds / warmupCalls;
+        int callsPerBlock = Math.Max(1, (int)(BlockSeconds / perCall));
+        int blocks = Math.Clamp((int)(MeasureSeconds / (callsPerBlock * perCall)), MinBlocks, MaxBlocks);
+
+        var samples = new double[blocks];
+        for (int block = 0; block < blocks; block++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int call = 0; call < callsPerBlock; call++)
+                body();
+            samples[block] = Stopwatch.GetElapsedTime(start).TotalMicroseconds / callsPerBlock;
+        }
+        Array.Sort(samples);
+        return samples[blocks / 2];
+    }
+
+    private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
+}
