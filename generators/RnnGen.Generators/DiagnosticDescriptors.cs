@@ -51,7 +51,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MissingHead = Create(
         "RNN0007",
         "Model has no dense head",
-        "The model '{0}' has no output layer; add [Dense(outputSize)] after the recurrent layers",
+        "The model '{0}' has no output layer; add [Dense(outputSize)] after the recurrent layers, or set Encoder = true on [RnnModel] for a seq2seq encoder",
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor SizeOutOfRange = Create(
@@ -96,6 +96,12 @@ internal static class DiagnosticDescriptors
         "ProjectionSize is {0} but HiddenSize is {1}; a projection (PyTorch proj_size) must be between 1 and HiddenSize - 1, or 0 for none",
         DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor EncoderWithHead = Create(
+        "RNN0015",
+        "An encoder has no head",
+        "The model '{0}' is an encoder (Encoder = true) but declares [Dense]; an encoder hands its final states to a decoder, so remove [Dense] or Encoder = true",
+        DiagnosticSeverity.Error);
+
     public static DiagnosticDescriptor ById(string id) => id switch
     {
         "RNN0001" => ModelNotPartial,
@@ -112,6 +118,7 @@ internal static class DiagnosticDescriptors
         "RNN0012" => InternalError,
         "RNN0013" => StreamingBidirectional,
         "RNN0014" => ProjectionNotSmaller,
+        "RNN0015" => EncoderWithHead,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Unknown RnnGen diagnostic ID."),
     };
 

@@ -16,23 +16,30 @@ public sealed partial class RnnGenerator
             string inputDoc = m.Input.IsTokens
                 ? "/// <param name=\"inputs\">Token ids, [T, B] time-major (<see cref=\"InputLength\"/> ids), each below <see cref=\"VocabularySize\"/>.</param>"
                 : "/// <param name=\"inputs\">Input vectors, [T, B, I] time-major (<see cref=\"InputLength\"/> floats).</param>";
-            string outputDoc = "/// <param name=\"outputs\">Receives <see cref=\"OutputLength\"/> floats" + (m.Head.Steps == HeadSteps.AllSteps ? ", [T, B, O] time-major." : ", [B, O] for each sequence's last step.") + "</param>";
-            string summary = c.IsClassifier
-                ? "/// Writes softmax probabilities. Uses this instance's workspace: one call at a time per instance."
-                : "/// Writes the head's outputs. Uses this instance's workspace: one call at a time per instance.";
+            string outputDoc = m.IsEncoder
+                ? ""
+                : "/// <param name=\"outputs\">Receives <see cref=\"OutputLength\"/> floats" + (m.HeadOnLastStep ? ", [B, O] for each sequence's last step." : ", [T, B, O] time-major.") + "</param>";
+            string summary = m.IsEncoder
+                ? "/// Leaves the final states in FinalHidden/FinalCell for a decoder. Uses this instance's workspace: one call at a time."
+                : c.IsClassifier
+                    ? "/// Writes softmax probabilities. Uses this instance's workspace: one call at a time per instance."
+                    : "/// Writes the head's outputs. Uses this instance's workspace: one call at a time per instance.";
+            string outputs = m.IsEncoder ? "" : $", {Span} outputs";
+            string outputsArgument = m.IsEncoder ? "" : ", outputs";
 
             w.Line("/// <summary>");
             w.Line("/// Runs the network over one batch of whole sequences, starting from the initial state (zero unless set).");
             w.Line(summary);
             w.Line("/// </summary>");
             w.Line(inputDoc);
-            w.Line(outputDoc);
-            using (w.Block($"public void Forward({inputType} inputs, {Span} outputs)"))
+            if (!m.IsEncoder)
+                w.Line(outputDoc);
+            using (w.Block($"public void Forward({inputType} inputs{outputs})"))
             {
                 if (m.VariableLength)
                 {
                     w.Line("new global::System.Span<int>(_intWorkspace, 0, BatchSize).Fill(SequenceLength);");
-                    w.Line("ForwardCore(inputs, outputs);");
+                    w.Line($"ForwardCore(inputs{outputsArgument});");
                 }
                 else
                 {
@@ -49,15 +56,16 @@ public sealed partial class RnnGenerator
                 w.Line("/// </summary>");
                 w.Line(inputDoc);
                 w.Line("/// <param name=\"lengths\">Steps of each sequence, <see cref=\"BatchSize\"/> values in [1, <see cref=\"SequenceLength\"/>].</param>");
-                w.Line(outputDoc);
-                using (w.Block($"public void Forward({inputType} inputs, {IntSpan} lengths, {Span} outputs)"))
+                if (!m.IsEncoder)
+                    w.Line(outputDoc);
+                using (w.Block($"public void Forward({inputType} inputs, {IntSpan} lengths{outputs})"))
                 {
                     w.Line($"{Kernels}.Sequence.ValidateLengths(lengths, BatchSize, SequenceLength);");
                     w.Line("lengths.CopyTo(new global::System.Span<int>(_intWorkspace, 0, BatchSize));");
-                    w.Line("ForwardCore(inputs, outputs);");
+                    w.Line($"ForwardCore(inputs{outputsArgument});");
                 }
                 w.Line();
-                using (w.Block($"private void ForwardCore({inputType} inputs, {Span} outputs)"))
+                using (w.Block($"private void ForwardCore({inputType} inputs{outputs})"))
                     WriteForwardBody(c);
             }
 
@@ -90,8 +98,11 @@ public sealed partial class RnnGenerator
                     w.Line();
                     WriteLayerForward(c, layer);
                 }
-                w.Line();
-                WriteHeadForward(c);
+                if (!m.IsEncoder)
+                {
+                    w.Line();
+                    WriteHeadForward(c);
+                }
             }
         }
 
@@ -99,13 +110,18 @@ public sealed partial class RnnGenerator
         {
             SourceWriter w = c.Writer;
             w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
+            if (c.Model.IsEncoder)
+            {
+                w.Line(c.Model.Input.IsTokens ? "RunForward(Encode(inputs));" : "RunForward(inputs);");
+                return;
+            }
             w.Line("ValidateLength(outputs.Length, OutputLength, nameof(outputs));");
             w.Line(c.Model.Input.IsTokens ? "RunForward(Encode(inputs));" : "RunForward(inputs);");
             w.Line("new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);");
             if (c.IsClassifier)
             {
                 w.Line("global::RnnGen.Losses.Softmax(outputs, OutputSize);");
-                if (c.Model.VariableLength && c.Model.Head.Steps == HeadSteps.AllSteps)
+                if (c.Model.VariableLength && !c.Model.HeadOnLastStep)
                     w.Line($"{Kernels}.Sequence.ClearPadding(outputs, new {IntSpan}(_intWorkspace, 0, BatchSize), SequenceLength, OutputSize);");
             }
         }
@@ -247,7 +263,7 @@ public sealed partial class RnnGenerator
             SourceWriter w = c.Writer;
             string y = "ws.Slice(OutputOffset, OutputLength)";
             int width = m.TopLayer.OutputSize;
-            if (m.Head.Steps == HeadSteps.AllSteps)
+            if (!m.HeadOnLastStep)
             {
                 w.Line("// Head on every step in one GEMM: y_t = h_t W_headᵀ + b_head.");
                 w.Line($"{Kernels}.Gemm.MultiplyTransposedB({LayerOutput(c, m.TopLayer)}, {Param(c.Layout.HeadWeight)}, {y}, SequenceLength * BatchSize, OutputSize, {Int(width)}, false);");

@@ -101,16 +101,19 @@ public sealed partial class RnnGenerator
             w.Line();
             w.Line("/// <summary>");
             w.Line("/// Advances one stream by one time step: reads its input, updates <paramref name=\"state\"/> in place and writes");
-            w.Line(c.IsClassifier ? "/// the head's softmax probabilities. Allocates nothing; safe to call concurrently with different states."
-                                  : "/// the head's outputs. Allocates nothing; safe to call concurrently with different states.");
+            w.Line(m.IsEncoder ? "/// nothing else (an encoder has no head). Allocates nothing; safe to call concurrently with different states."
+                : c.IsClassifier ? "/// the head's softmax probabilities. Allocates nothing; safe to call concurrently with different states."
+                : "/// the head's outputs. Allocates nothing; safe to call concurrently with different states.");
             w.Line("/// </summary>");
             w.Line("/// <param name=\"state\">The stream's state, from <see cref=\"CreateState\"/>.</param>");
             w.Line(tokens ? "/// <param name=\"token\">Input token id, below <see cref=\"VocabularySize\"/>.</param>"
                           : "/// <param name=\"input\">Input vector of <see cref=\"InputSize\"/> floats.</param>");
-            w.Line("/// <param name=\"output\">Receives <see cref=\"OutputSize\"/> floats.</param>");
+            if (!m.IsEncoder)
+                w.Line("/// <param name=\"output\">Receives <see cref=\"OutputSize\"/> floats.</param>");
+            string output = m.IsEncoder ? "" : $", {Span} output";
             using (w.Block(tokens
-                ? $"public void Step(StepState state, int token, {Span} output)"
-                : $"public void Step(StepState state, {ReadOnlySpan} input, {Span} output)"))
+                ? $"public void Step(StepState state, int token{output})"
+                : $"public void Step(StepState state, {ReadOnlySpan} input{output})"))
             {
                 w.Line("global::System.ArgumentNullException.ThrowIfNull(state);");
                 if (tokens)
@@ -122,7 +125,8 @@ public sealed partial class RnnGenerator
                 {
                     w.Line("ValidateLength(input.Length, InputSize, nameof(input));");
                 }
-                w.Line("ValidateLength(output.Length, OutputSize, nameof(output));");
+                if (!m.IsEncoder)
+                    w.Line("ValidateLength(output.Length, OutputSize, nameof(output));");
                 w.Line($"{Span} s = state.Buffer;");
                 w.Line($"{ReadOnlySpan} p = Parameters.Values;");
                 if (m.Input.Kind == InputKind.Embedding)
@@ -137,6 +141,8 @@ public sealed partial class RnnGenerator
                 }
                 foreach (LayerSpec layer in m.Layers)
                     WriteLayerStep(c, layer, slots);
+                if (m.IsEncoder)
+                    return;
                 w.Line();
                 w.Line("// Head: y = h W_headᵀ + b_head.");
                 w.Line($"{Kernels}.Gemm.MultiplyTransposedB(s.Slice({Int(slots[m.TopLayer.Index].Hidden)}, {Int(m.TopLayer.StateSize)}), {Param(c.Layout.HeadWeight)}, output, 1, OutputSize, {Int(m.TopLayer.StateSize)}, false);");

@@ -25,6 +25,86 @@ public sealed partial class RnnGenerator
                     : "/// <returns>Mean squared error over all outputs, as PyTorch's <c>MSELoss</c>.</returns>",
             };
 
+            if (m.IsEncoder)
+            {
+                WriteEncoderBackward(c);
+            }
+            else
+            {
+                WriteComputeGradients(c, docs, inputType, targetType);
+            }
+
+            w.Line();
+            w.Line(tokens
+                ? "/// <summary>Gradient of the latest training loss with respect to the encoded inputs (embedded or one-hot), [T, B, I] time-major.</summary>"
+                : "/// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>");
+            w.Line($"public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);");
+
+            w.Line();
+            w.Line("/// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>");
+            using (w.Block(m.Input.Kind == InputKind.Embedding
+                ? $"private void RunBackward({ReadOnlySpan} x, {IntSpan} tokens)"
+                : $"private void RunBackward({ReadOnlySpan} x)"))
+            {
+                w.Line($"{Span} ws = _workspace;");
+                w.Line($"{ReadOnlySpan} p = Parameters.Values;");
+                w.Line($"{Span} g = Parameters.Gradients;");
+                if (!m.IsEncoder)
+                    w.Line($"{ReadOnlySpan} dy = ws.Slice(OutputGradientOffset, OutputLength);");
+                if (m.VariableLength)
+                    w.Line($"{IntSpan} lengths = new {IntSpan}(_intWorkspace, 0, BatchSize);");
+                w.Line();
+                if (m.IsEncoder)
+                {
+                    w.Line("// No head: the top layer's outputs get no gradient of their own; only the final states do (below).");
+                    w.Line($"{LayerOutputGradient(c, m.TopLayer)}.Clear();");
+                }
+                else
+                {
+                    WriteHeadBackward(c);
+                }
+                for (int i = m.Layers.Count - 1; i >= 0; i--)
+                {
+                    w.Line();
+                    WriteLayerBackward(c, m.Layers[i]);
+                }
+                if (m.Input.Kind == InputKind.Embedding)
+                {
+                    w.Line();
+                    w.Line("// Embedding rows receive the gradient of every position that looked them up.");
+                    w.Line($"{Kernels}.Embedding.ScatterAdd(ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), tokens, {Param(c.Layout.Embedding!, "g")}, InputSize);");
+                }
+            }
+        }
+
+        private static void WriteEncoderBackward(EmitContext c)
+        {
+            ModelSpec m = c.Model;
+            SourceWriter w = c.Writer;
+            w.Line("/// <summary>");
+            w.Line("/// Backpropagation through time for the latest <see cref=\"Forward\"/>, driven only by the gradients placed in");
+            w.Line("/// <see cref=\"FinalHiddenGradient\"/> (and <see cref=\"FinalCellGradient\"/>): a decoder's dL/dh0. Gradients are ADDED");
+            w.Line("/// to <see cref=\"Parameters\"/>.");
+            w.Line("/// </summary>");
+            w.Line(m.Input.IsTokens
+                ? "/// <param name=\"inputs\">The token ids given to the latest Forward.</param>"
+                : "/// <param name=\"inputs\">The inputs given to the latest Forward.</param>");
+            using (w.Block($"public void Backward({(m.Input.IsTokens ? IntSpan : ReadOnlySpan)} inputs)"))
+            {
+                w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
+                w.Line(m.Input.Kind switch
+                {
+                    InputKind.Embedding => "RunBackward(new global::System.ReadOnlySpan<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize), inputs);",
+                    InputKind.OneHot => "RunBackward(new global::System.ReadOnlySpan<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize));",
+                    _ => "RunBackward(inputs);",
+                });
+            }
+        }
+
+        private static void WriteComputeGradients(EmitContext c, string[] docs, string inputType, string targetType)
+        {
+            ModelSpec m = c.Model;
+            SourceWriter w = c.Writer;
             w.Line("/// <summary>");
             w.Line("/// One training pass: forward over the batch, the loss, then backpropagation through time. Gradients are");
             w.Line("/// ADDED to <see cref=\"Parameters\"/> (call <see cref=\"ZeroGradients\"/> between optimiser steps), and the");
@@ -68,39 +148,6 @@ public sealed partial class RnnGenerator
                 using (w.Block($"private float ComputeGradientsCore({inputType} inputs, {targetType} targets)"))
                     WriteTrainingBody(c);
             }
-
-            w.Line();
-            w.Line(tokens
-                ? "/// <summary>Gradient of the latest training loss with respect to the encoded inputs (embedded or one-hot), [T, B, I] time-major.</summary>"
-                : "/// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>");
-            w.Line($"public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);");
-
-            w.Line();
-            w.Line("/// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>");
-            using (w.Block(m.Input.Kind == InputKind.Embedding
-                ? $"private void RunBackward({ReadOnlySpan} x, {IntSpan} tokens)"
-                : $"private void RunBackward({ReadOnlySpan} x)"))
-            {
-                w.Line($"{Span} ws = _workspace;");
-                w.Line($"{ReadOnlySpan} p = Parameters.Values;");
-                w.Line($"{Span} g = Parameters.Gradients;");
-                w.Line($"{ReadOnlySpan} dy = ws.Slice(OutputGradientOffset, OutputLength);");
-                if (m.VariableLength)
-                    w.Line($"{IntSpan} lengths = new {IntSpan}(_intWorkspace, 0, BatchSize);");
-                w.Line();
-                WriteHeadBackward(c);
-                for (int i = m.Layers.Count - 1; i >= 0; i--)
-                {
-                    w.Line();
-                    WriteLayerBackward(c, m.Layers[i]);
-                }
-                if (m.Input.Kind == InputKind.Embedding)
-                {
-                    w.Line();
-                    w.Line("// Embedding rows receive the gradient of every position that looked them up.");
-                    w.Line($"{Kernels}.Embedding.ScatterAdd(ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), tokens, {Param(c.Layout.Embedding!, "g")}, InputSize);");
-                }
-            }
         }
 
         private static void WriteTrainingBody(EmitContext c)
@@ -114,7 +161,7 @@ public sealed partial class RnnGenerator
             w.Line("RunForward(x);");
             w.Line($"{Span} y = new {Span}(_workspace, OutputOffset, OutputLength);");
             w.Line($"{Span} dy = new {Span}(_workspace, OutputGradientOffset, OutputLength);");
-            bool masked = m.VariableLength && m.Head.Steps == HeadSteps.AllSteps;
+            bool masked = m.VariableLength && !m.HeadOnLastStep;
             if (masked && c.IsClassifier)
             {
                 w.Line($"global::System.Span<int> maskedTargets = new global::System.Span<int>(_intWorkspace, {Int(l.MaskedTargets)}, TargetLength);");
@@ -141,7 +188,7 @@ public sealed partial class RnnGenerator
             SourceWriter w = c.Writer;
             LayerSpec top = m.TopLayer;
             int width = top.OutputSize;
-            if (m.Head.Steps == HeadSteps.AllSteps)
+            if (!m.HeadOnLastStep)
             {
                 w.Line("// Head: dW_head += dyᵀ h, db_head += Σ dy, dh = dy W_head (the top layer's output gradient).");
                 w.Line($"{Kernels}.Gemm.MultiplyTransposedA(dy, {LayerOutput(c, top)}, {Param(c.Layout.HeadWeight, "g")}, OutputSize, {Int(width)}, SequenceLength * BatchSize, true);");
@@ -202,8 +249,10 @@ public sealed partial class RnnGenerator
             if (layer.Bidirectional)
                 w.Line(d.Reverse ? "// Reverse direction: back through t = 0 up to T-1." : "// Forward direction: back through t = T-1 down to 0.");
             w.Line($"ws.Slice({p}HiddenGradient + {Int(InitialSlot(c, d))} * {p}HiddenStride, {p}HiddenStride).Clear();");
+            w.Line("// Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.");
+            w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add({FinalState(c, d, "HiddenGradient")}, ws.Slice({p}FinalHiddenGradient, {p}HiddenStride), {FinalState(c, d, "HiddenGradient")});");
             if (layer.HasCellState)
-                w.Line($"{dCell}.Clear();");
+                w.Line($"ws.Slice({p}FinalCellGradient, {p}CellStride).CopyTo({dCell});");
             if (varlen)
                 w.Line("// Past a sequence's end the state was copied forward, so its gradient flows straight back (Sequence.PassThrough).");
 

@@ -39,8 +39,10 @@ public sealed partial class RnnGenerator
             w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"RnnGen\", \"{s_version}\")]");
             string input = model.Input.IsTokens ? "int" : "float";
             string target = context.IsClassifier ? "int" : "float";
-            string contract = model.VariableLength ? "IVariableLengthRnnModel" : "IRnnModel";
-            using (w.Block($"partial class {model.Type.Name} : global::RnnGen.{contract}<{input}, {target}>"))
+            string contract = model.IsEncoder
+                ? $"IRnnEncoder<{input}>"
+                : (model.VariableLength ? "IVariableLengthRnnModel" : "IRnnModel") + $"<{input}, {target}>";
+            using (w.Block($"partial class {model.Type.Name} : global::RnnGen.{contract}"))
             {
                 WriteShapes(context);
                 w.Line();
@@ -83,9 +85,16 @@ public sealed partial class RnnGenerator
                 w.Line("/// lengths    one per sequence, 1..T; state stops at each sequence's end (packed-sequence semantics)");
             foreach (LayerSpec layer in m.Layers)
                 w.Line($"/// layer {layer.Index}    {LayerTitle(layer)}");
-            w.Line($"/// head       Linear {m.TopLayer.OutputSize} -> {m.Head.OutputSize}, {(m.Head.Activation == HeadActivation.Softmax ? "softmax" : "identity")}, " +
-                   (m.Head.Steps == HeadSteps.AllSteps ? "every step" : "last step only"));
-            w.Line($"/// loss       {(m.Head.Activation == HeadActivation.Softmax ? "mean softmax cross-entropy over token-id targets" : "mean squared error over float targets")}");
+            if (m.Head is null)
+            {
+                w.Line("/// head       none: an encoder; its final states seed a decoder, whose dL/dh0 comes back through FinalHiddenGradient");
+            }
+            else
+            {
+                w.Line($"/// head       Linear {m.TopLayer.OutputSize} -> {m.Head.OutputSize}, {(m.Head.Activation == HeadActivation.Softmax ? "softmax" : "identity")}, " +
+                       (m.Head.Steps == HeadSteps.AllSteps ? "every step" : "last step only"));
+                w.Line($"/// loss       {(m.Head.Activation == HeadActivation.Softmax ? "mean softmax cross-entropy over token-id targets" : "mean squared error over float targets")}");
+            }
             w.Line($"/// parameters {c.Layout.ParameterCount.ToString(CultureInfo.InvariantCulture)} floats in one block (PyTorch state_dict names)");
             w.Line("/// </code>");
             w.Line("/// </remarks>");
@@ -125,15 +134,24 @@ public sealed partial class RnnGenerator
             });
             if (m.Input.IsTokens)
                 Const(w, "public", "VocabularySize", m.Input.Vocabulary, "Number of distinct token ids accepted as input.");
-            Const(w, "public", "OutputSize", m.Head.OutputSize, "Outputs per step of the dense head.");
+            if (m.Head is not null)
+                Const(w, "public", "OutputSize", m.Head.OutputSize, "Outputs per step of the dense head.");
             Const(w, "public", "LayerCount", m.Layers.Count, "Recurrent layers in the stack.");
             Const(w, "public", "ParameterCount", l.ParameterCount, "Scalars in the parameter block.");
             Const(w, "public", "InputLength", m.SequenceLength * m.BatchSize * (m.Input.IsTokens ? 1 : m.Input.Size),
                 m.Input.IsTokens ? "Length of a batch of token ids, [T, B] time-major." : "Length of a batch of inputs, [T, B, I] time-major.");
-            Const(w, "public", "OutputLength", c.OutputRows * m.Head.OutputSize,
-                m.Head.Steps == HeadSteps.AllSteps ? "Length of a batch of outputs, [T, B, O] time-major." : "Length of a batch of outputs, [B, O] (last step only).");
-            Const(w, "public", "TargetLength", c.IsClassifier ? c.OutputRows : c.OutputRows * m.Head.OutputSize,
-                c.IsClassifier ? "Length of a batch of class targets, one id per output row." : "Length of a batch of float targets, shaped like the outputs.");
+            if (m.Head is null)
+            {
+                Const(w, "public", "OutputLength", 0, "An encoder has no outputs: its final states are the result.");
+                Const(w, "public", "TargetLength", 0, "An encoder takes no targets: its gradient arrives through FinalHiddenGradient.");
+            }
+            else
+            {
+                Const(w, "public", "OutputLength", c.OutputRows * m.Head.OutputSize,
+                    m.Head.Steps == HeadSteps.AllSteps ? "Length of a batch of outputs, [T, B, O] time-major." : "Length of a batch of outputs, [B, O] (last step only).");
+                Const(w, "public", "TargetLength", c.IsClassifier ? c.OutputRows : c.OutputRows * m.Head.OutputSize,
+                    c.IsClassifier ? "Length of a batch of class targets, one id per output row." : "Length of a batch of float targets, shaped like the outputs.");
+            }
             Const(w, "private", "WorkspaceSize", l.WorkspaceSize, "Floats of activations and their gradients, all at constant offsets.");
             w.Line();
             w.Line("// Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward");
@@ -153,6 +171,8 @@ public sealed partial class RnnGenerator
                     w.Line($"private const int {p}GateStride = {Int(m.BatchSize * layer.GateWidth)};");
                     Offset(w, p + "Hidden", d.Hidden);
                     Offset(w, p + "HiddenGradient", d.HiddenGradient);
+                    Offset(w, p + "FinalHiddenGradient", d.FinalHiddenGradient);
+                    Offset(w, p + "FinalCellGradient", d.FinalCellGradient);
                     Offset(w, p + "Cell", d.Cell);
                     Offset(w, p + "CellGradient", d.CellGradient);
                     Offset(w, p + "CellGradientSave", d.CellGradientSave);
@@ -172,8 +192,8 @@ public sealed partial class RnnGenerator
                 Offset(w, $"L{Int(layer.Index)}FinalMerged", ll.FinalMerged);
                 Offset(w, $"L{Int(layer.Index)}FinalMergedGradient", ll.FinalMergedGradient);
             }
-            w.Line($"private const int OutputOffset = {Int(l.Output)};");
-            w.Line($"private const int OutputGradientOffset = {Int(l.OutputGradient)};");
+            Offset(w, "OutputOffset", l.Output);
+            Offset(w, "OutputGradientOffset", l.OutputGradient);
         }
 
         private static void Offset(SourceWriter w, string name, int value)
@@ -239,8 +259,10 @@ public sealed partial class RnnGenerator
             StateAccessor(c, "InitialHidden", "Initial hidden state h0 of a layer, [B, H]; zero until set. Read by the next Forward or training pass." + note, d => $"{d.Prefix}Hidden + {Int(InitialSlot(c, d))} * {d.Prefix}HiddenStride", "HiddenStride", _ => true);
             StateAccessor(c, "FinalHidden", "Hidden state h_n of a layer after the latest pass, [B, H]." + note, d => $"{d.Prefix}Hidden + {Int(FinalSlot(c, d))} * {d.Prefix}HiddenStride", "HiddenStride", _ => true);
             StateAccessor(c, "InitialHiddenGradient", "Gradient of the latest training loss with respect to h0 of a layer, [B, H]." + note, d => $"{d.Prefix}HiddenGradient + {Int(InitialSlot(c, d))} * {d.Prefix}HiddenStride", "HiddenStride", _ => true);
+            StateAccessor(c, "FinalHiddenGradient", "Gradient with respect to h_n that the next training pass adds to the loss's own, [B, H]: a seq2seq decoder's dL/dh0 goes here. Zero until set; it persists until cleared." + note, d => $"{d.Prefix}FinalHiddenGradient", "HiddenStride", _ => true);
             StateAccessor(c, "InitialCell", "Initial cell state c0 of an LSTM layer, [B, H]; zero until set." + note, d => $"{d.Prefix}Cell + {Int(InitialSlot(c, d))} * {d.Prefix}CellStride", "CellStride", l => l.HasCellState);
             StateAccessor(c, "FinalCell", "Cell state c_n of an LSTM layer after the latest pass, [B, H]." + note, d => $"{d.Prefix}Cell + {Int(FinalSlot(c, d))} * {d.Prefix}CellStride", "CellStride", l => l.HasCellState);
+            StateAccessor(c, "FinalCellGradient", "Gradient with respect to c_n of an LSTM layer that the next training pass adds, [B, H]; zero until set." + note, d => $"{d.Prefix}FinalCellGradient", "CellStride", l => l.HasCellState);
             StateAccessor(c, "InitialCellGradient", "Gradient of the latest training loss with respect to c0 of an LSTM layer, [B, H]." + note, d => $"{d.Prefix}CellGradient", "CellStride", l => l.HasCellState);
             w.Line();
             foreach (string name in new[] { "SequenceLength", "BatchSize", "LayerCount", "InputLength", "OutputLength", "TargetLength" })
@@ -345,11 +367,11 @@ public sealed partial class RnnGenerator
 
             public bool HasLstm { get; }
 
-            public bool IsClassifier => Model.Head.Activation == HeadActivation.Softmax;
+            public bool IsClassifier => Model.Head is { Activation: HeadActivation.Softmax };
 
             public bool CanStream => !Model.IsBidirectional;
 
-            public int OutputRows => (Model.Head.Steps == HeadSteps.AllSteps ? Model.SequenceLength : 1) * Model.BatchSize;
+            public int OutputRows => (Model.HeadOnLastStep ? 1 : Model.SequenceLength) * Model.BatchSize;
         }
     }
 }

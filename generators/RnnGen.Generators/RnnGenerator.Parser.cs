@@ -55,7 +55,7 @@ public sealed partial class RnnGenerator
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.GenericModel, identifier, type.Name));
 
             int sequenceLength = 0, batchSize = 1;
-            bool variableLength = false, streaming = false;
+            bool variableLength = false, streaming = false, encoder = false;
             Location? streamingLocation = null;
             InputSpec? input = null;
             HeadSpec? head = null;
@@ -86,6 +86,7 @@ public sealed partial class RnnGenerator
                         batchSize = reader.ReadInt("BatchSize", -1, 1, Limits.BatchSize, 1, diagnostics);
                         variableLength = reader.ReadBool("VariableLength", false);
                         streaming = reader.ReadBool("Streaming", false);
+                        encoder = reader.ReadBool("Encoder", false);
                         streamingLocation = reader.NamedArgumentLocation("Streaming");
                         break;
                     case "InputAttribute":
@@ -137,9 +138,11 @@ public sealed partial class RnnGenerator
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.ConflictingInputs, modelAttribute, type.Name));
             if (!declaresRecurrentLayer)
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.MissingRecurrentLayer, modelAttribute, type.Name));
-            if (!declaresHead)
+            if (!declaresHead && !encoder)
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.MissingHead, modelAttribute, type.Name));
-            if (diagnostics.Count > 0 || input is null || head is null || layers.Count == 0)
+            if (declaresHead && encoder)
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.EncoderWithHead, modelAttribute, type.Name));
+            if (diagnostics.Count > 0 || input is null || (head is null && !encoder) || layers.Count == 0)
                 return null;
 
             bool anyBidirectional = false;

@@ -41,6 +41,13 @@ public interface IRnnModel
     /// <summary>dL/dh0 of a layer after the latest training pass, [B, H].</summary>
     Span<float> InitialHiddenGradient(int layer);
 
+    /// <summary>Extra gradient with respect to h_n of a layer, [B, H], added by every training pass until cleared:
+    /// where a seq2seq decoder's dL/dh0 enters its encoder. Zero until set.</summary>
+    Span<float> FinalHiddenGradient(int layer);
+
+    /// <summary>Extra gradient with respect to c_n of an LSTM layer, [B, H]; throws for other cells.</summary>
+    Span<float> FinalCellGradient(int layer);
+
     /// <summary>Initial cell state c0 of an LSTM layer, [B, H]; throws for other cells.</summary>
     Span<float> InitialCell(int layer);
 
@@ -84,4 +91,16 @@ public interface IVariableLengthRnnModel<TInput, TTarget> : IRnnModel<TInput, TT
 
     /// <summary>Forward, loss over the valid steps, and BPTT; adds to the gradients and returns the loss.</summary>
     float ComputeGradients(ReadOnlySpan<TInput> inputs, ReadOnlySpan<int> lengths, ReadOnlySpan<TTarget> targets);
+}
+
+/// <summary>A generated seq2seq encoder (<c>[RnnModel(Encoder = true)]</c>): no head; its final states seed a decoder,
+/// and the decoder's gradient with respect to them comes back through <see cref="IRnnModel.FinalHiddenGradient"/>.</summary>
+/// <typeparam name="TInput">Element type of the inputs.</typeparam>
+public interface IRnnEncoder<TInput> : IRnnModel
+{
+    /// <summary>Runs the encoder over one batch; the result is <see cref="IRnnModel.FinalHidden"/> (and FinalCell).</summary>
+    void Forward(ReadOnlySpan<TInput> inputs);
+
+    /// <summary>BPTT for the latest Forward from the gradients in FinalHiddenGradient/FinalCellGradient; adds to the gradients.</summary>
+    void Backward(ReadOnlySpan<TInput> inputs);
 }

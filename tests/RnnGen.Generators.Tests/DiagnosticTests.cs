@@ -84,6 +84,18 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void StreamingBidirectional_Reported_AtStreamingArgument() =>
+        AssertDiagnostic(Model("[RnnModel(SequenceLength = 4, Streaming = true)]\n[Input(3)]\n[Lstm(5, Bidirectional = true)]\n[Dense(2)]"), "RNN0013", "Streaming = true");
+
+    [Fact]
+    public void ProjectionNotBelowHidden_Reported_AtProjectionArgument() =>
+        AssertDiagnostic(Model("[RnnModel(SequenceLength = 4)]\n[Input(3)]\n[Lstm(5, ProjectionSize = 5)]\n[Dense(2)]"), "RNN0014", "ProjectionSize = 5");
+
+    [Fact]
+    public void EncoderWithHead_Reported_AtModelAttribute() =>
+        AssertDiagnostic(Model("[RnnModel(SequenceLength = 4, Encoder = true)]\n[Input(3)]\n[Gru(5)]\n[Dense(2)]"), "RNN0015", "RnnModel(SequenceLength = 4, Encoder = true)");
+
+    [Fact]
     public void InternalError_Descriptor_HasHelpPageAndPlaceholders()
     {
         // RNN0012 is the safety net for a bug in RnnGen itself, so no valid or invalid declaration reaches it.

@@ -83,4 +83,30 @@ public sealed class SnapshotTests
         [Dense(1)]
         public partial class LongSignal { }
         """);
+
+    [Fact]
+    public void BidirectionalVariableLength_MergeModes_MatchesSnapshot() => VerifyGenerated("""
+        using RnnGen;
+
+        namespace Demo;
+
+        [RnnModel(SequenceLength = 3, BatchSize = 2, VariableLength = true)]
+        [OneHot(4)]
+        [Gru(3, Bidirectional = true, ResetAfter = false)]
+        [Lstm(4, ProjectionSize = 2, Bidirectional = true, Merge = BidirectionalMerge.Sum)]
+        [Dense(2, Activation = DenseActivation.Softmax, Steps = OutputSteps.LastStep)]
+        public partial class Tagger { }
+        """);
+
+    [Fact]
+    public void Seq2SeqEncoder_NoHead_MatchesSnapshot() => VerifyGenerated("""
+        using RnnGen;
+
+        namespace Demo;
+
+        [RnnModel(SequenceLength = 3, BatchSize = 2, Encoder = true)]
+        [Embedding(6, 3)]
+        [Lstm(4)]
+        public partial class SourceEncoder { }
+        """);
 }

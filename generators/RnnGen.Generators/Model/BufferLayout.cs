@@ -24,7 +24,8 @@ internal sealed class BufferLayout
         if (model.VariableLength)
         {
             Lengths = ReserveInts(b);
-            MaskedTargets = ReserveInts((model.Head.Steps == HeadSteps.AllSteps ? t : 1) * b * (model.Head.Activation == HeadActivation.Softmax ? 1 : model.Head.OutputSize));
+            if (model.Head is not null)
+                MaskedTargets = ReserveInts((model.Head.Steps == HeadSteps.AllSteps ? t : 1) * b * (model.Head.Activation == HeadActivation.Softmax ? 1 : model.Head.OutputSize));
         }
 
         Layers = new LayerLayout[model.Layers.Count];
@@ -35,12 +36,12 @@ internal sealed class BufferLayout
                 directions[d] = AddDirection(model, layer, reverse: d == 1);
             var l = new LayerLayout(directions);
             bool top = layer.Index == model.Layers.Count - 1;
-            if (layer.Bidirectional && !(top && model.Head.Steps == HeadSteps.LastStep))
+            if (layer.Bidirectional && !(top && model.HeadOnLastStep))
             {
                 l.Merged = Reserve(t * b * layer.OutputSize);
                 l.MergedGradient = Reserve(t * b * layer.OutputSize);
             }
-            if (layer.Bidirectional && top && model.Head.Steps == HeadSteps.LastStep)
+            if (layer.Bidirectional && top && model.HeadOnLastStep)
             {
                 l.FinalMerged = Reserve(b * layer.OutputSize);
                 l.FinalMergedGradient = Reserve(b * layer.OutputSize);
@@ -48,6 +49,8 @@ internal sealed class BufferLayout
             Layers[layer.Index] = l;
         }
 
+        if (model.Head is null)
+            return;
         int headInput = model.TopLayer.OutputSize;
         float headBound = 1f / (float)System.Math.Sqrt(headInput);
         HeadWeight = AddParameter("head.weight", "HeadWeight", "LinearWeight", headBound, model.Head.OutputSize, headInput);
@@ -80,10 +83,12 @@ internal sealed class BufferLayout
         long state = b * layer.StateSize, cell = b * layer.HiddenSize, gates = b * layer.GateWidth;
         d.Hidden = Reserve((t + 1) * state);
         d.HiddenGradient = Reserve((t + 1) * state);
+        d.FinalHiddenGradient = Reserve(state);
         if (layer.HasCellState)
         {
             d.Cell = Reserve((t + 1) * cell);
             d.CellGradient = Reserve(cell);
+            d.FinalCellGradient = Reserve(cell);
             if (model.VariableLength)
                 d.CellGradientSave = Reserve(cell);
         }
@@ -144,13 +149,13 @@ internal sealed class BufferLayout
 
     public LayerLayout[] Layers { get; }
 
-    public ParameterSlot HeadWeight { get; }
+    public ParameterSlot HeadWeight { get; } = null!;
 
-    public ParameterSlot HeadBias { get; }
+    public ParameterSlot HeadBias { get; } = null!;
 
-    public int Output { get; }
+    public int Output { get; } = -1;
 
-    public int OutputGradient { get; }
+    public int OutputGradient { get; } = -1;
 
     private int Reserve(long floats)
     {
@@ -219,6 +224,10 @@ internal sealed class DirectionLayout
 
     public int Hidden { get; set; } = -1;
     public int HiddenGradient { get; set; } = -1;
+    /// <summary>[B][H]: gradient with respect to h_n supplied by the caller (a seq2seq decoder's dL/dh0), added in backward.</summary>
+    public int FinalHiddenGradient { get; set; } = -1;
+    /// <summary>[B][H] (LSTM): gradient with respect to c_n supplied by the caller.</summary>
+    public int FinalCellGradient { get; set; } = -1;
     public int Cell { get; set; } = -1;
     /// <summary>[B][H] (LSTM): the running dL/dc, which ends as dL/dc0.</summary>
     public int CellGradient { get; set; } = -1;

@@ -9,11 +9,17 @@ internal sealed record ModelSpec(
     int BatchSize,
     InputSpec Input,
     EquatableArray<LayerSpec> Layers,
-    HeadSpec Head,
+    HeadSpec? Head,
     bool VariableLength,
     bool Streaming)
 {
     public LayerSpec TopLayer => Layers[Layers.Count - 1];
+
+    /// <summary>An encoder has no head: its final states feed another model (a seq2seq decoder).</summary>
+    public bool IsEncoder => Head is null;
+
+    /// <summary>Whether the head reads only the final states (many-to-one).</summary>
+    public bool HeadOnLastStep => Head is { Steps: HeadSteps.LastStep };
 
     public bool IsBidirectional
     {

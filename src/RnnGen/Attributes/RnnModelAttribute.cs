@@ -25,6 +25,10 @@ public sealed class RnnModelAttribute : Attribute
     /// <summary>Streaming <c>Step</c> is generated for every model that can stream (unidirectional models). Setting this
     /// to true makes it a requirement, so a bidirectional model reports RNN0013 instead of silently omitting it.</summary>
     public bool Streaming { get; set; }
+
+    /// <summary>Declares a seq2seq encoder: no <see cref="DenseAttribute"/> head; <c>Forward</c> produces final states
+    /// for a decoder, and <c>Backward</c> propagates the decoder's gradient with respect to them.</summary>
+    public bool Encoder { get; set; }
 }
 
 /// <summary>Float-vector input of <see cref="Size"/> features per time step.</summary>

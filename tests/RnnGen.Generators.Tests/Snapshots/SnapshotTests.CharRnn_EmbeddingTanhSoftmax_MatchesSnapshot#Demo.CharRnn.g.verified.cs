@@ -38,7 +38,7 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 8;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 296;
+        private const int WorkspaceSize = 308;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -48,9 +48,10 @@ namespace Demo
         private const int L0GateStride = 12;
         private const int L0Hidden = 48;
         private const int L0HiddenGradient = 108;
-        private const int L0GatesGradient = 168;
-        private const int OutputOffset = 216;
-        private const int OutputGradientOffset = 256;
+        private const int L0FinalHiddenGradient = 168;
+        private const int L0GatesGradient = 180;
+        private const int OutputOffset = 228;
+        private const int OutputGradientOffset = 268;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -140,6 +141,14 @@ namespace Demo
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
+        /// <summary>Gradient with respect to h_n that the next training pass adds to the loss's own, [B, H]: a seq2seq decoder's dL/dh0 goes here. Zero until set; it persists until cleared.</summary>
+        /// <param name="layer">Layer index, 0 to 0.</param>
+        public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
+        {
+            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0."),
+        };
+
         /// <summary>Initial cell state c0 of an LSTM layer, [B, H]; zero until set.</summary>
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
@@ -152,6 +161,13 @@ namespace Demo
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no FinalCell."),
+        };
+
+        /// <summary>Gradient with respect to c_n of an LSTM layer that the next training pass adds, [B, H]; zero until set.</summary>
+        /// <param name="layer">Layer index, 0 to 0.</param>
+        public global::System.Span<float> FinalCellGradient(int layer) => layer switch
+        {
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no FinalCellGradient."),
         };
 
         /// <summary>Gradient of the latest training loss with respect to c0 of an LSTM layer, [B, H].</summary>
@@ -273,6 +289,8 @@ namespace Demo
             // Layer 0 backward (RNN (tanh)). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
             ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
+            // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
+            global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0FinalHiddenGradient, L0HiddenStride), ws.Slice(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride));
             // t = 3
             global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 3 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Tanh);
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 3 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), BatchSize, 6, 6, true);

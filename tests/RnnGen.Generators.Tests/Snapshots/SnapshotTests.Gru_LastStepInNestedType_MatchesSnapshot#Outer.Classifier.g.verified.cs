@@ -36,7 +36,7 @@ partial class Outer
         /// <summary>Length of a batch of float targets, shaped like the outputs.</summary>
         public const int TargetLength = 2;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 307;
+        private const int WorkspaceSize = 311;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -45,12 +45,13 @@ partial class Outer
         private const int L0GateStride = 12;
         private const int L0Hidden = 15;
         private const int L0HiddenGradient = 39;
-        private const int L0Gates = 63;
-        private const int L0GatesGradient = 123;
-        private const int L0HiddenGates = 183;
-        private const int L0HiddenGatesGradient = 243;
-        private const int OutputOffset = 303;
-        private const int OutputGradientOffset = 305;
+        private const int L0FinalHiddenGradient = 63;
+        private const int L0Gates = 67;
+        private const int L0GatesGradient = 127;
+        private const int L0HiddenGates = 187;
+        private const int L0HiddenGatesGradient = 247;
+        private const int OutputOffset = 307;
+        private const int OutputGradientOffset = 309;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -135,6 +136,14 @@ partial class Outer
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
+        /// <summary>Gradient with respect to h_n that the next training pass adds to the loss's own, [B, H]: a seq2seq decoder's dL/dh0 goes here. Zero until set; it persists until cleared.</summary>
+        /// <param name="layer">Layer index, 0 to 0.</param>
+        public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
+        {
+            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0."),
+        };
+
         /// <summary>Initial cell state c0 of an LSTM layer, [B, H]; zero until set.</summary>
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
@@ -147,6 +156,13 @@ partial class Outer
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no FinalCell."),
+        };
+
+        /// <summary>Gradient with respect to c_n of an LSTM layer that the next training pass adds, [B, H]; zero until set.</summary>
+        /// <param name="layer">Layer index, 0 to 0.</param>
+        public global::System.Span<float> FinalCellGradient(int layer) => layer switch
+        {
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no FinalCellGradient."),
         };
 
         /// <summary>Gradient of the latest training loss with respect to c0 of an LSTM layer, [B, H].</summary>
@@ -271,6 +287,8 @@ partial class Outer
             // Layer 0 backward (GRU). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
             ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
+            // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
+            global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride), ws.Slice(L0FinalHiddenGradient, L0HiddenStride), ws.Slice(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride));
             // t = 4
             global::RnnGen.Kernels.GruCell.Backward(ws.Slice(L0Gates + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 4 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGatesGradient + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0HiddenGatesGradient + 4 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride), BatchSize, 4, 12, true);

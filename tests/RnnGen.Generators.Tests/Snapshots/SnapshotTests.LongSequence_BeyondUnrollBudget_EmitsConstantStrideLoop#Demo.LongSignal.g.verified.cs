@@ -36,7 +36,7 @@ namespace Demo
         /// <summary>Length of a batch of float targets, shaped like the outputs.</summary>
         public const int TargetLength = 300;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 7508;
+        private const int WorkspaceSize = 7512;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -46,12 +46,14 @@ namespace Demo
         private const int L0GateStride = 8;
         private const int L0Hidden = 300;
         private const int L0HiddenGradient = 902;
-        private const int L0Cell = 1504;
-        private const int L0CellGradient = 2106;
-        private const int L0Gates = 2108;
-        private const int L0GatesGradient = 4508;
-        private const int OutputOffset = 6908;
-        private const int OutputGradientOffset = 7208;
+        private const int L0FinalHiddenGradient = 1504;
+        private const int L0FinalCellGradient = 2110;
+        private const int L0Cell = 1506;
+        private const int L0CellGradient = 2108;
+        private const int L0Gates = 2112;
+        private const int L0GatesGradient = 4512;
+        private const int OutputOffset = 6912;
+        private const int OutputGradientOffset = 7212;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -136,6 +138,14 @@ namespace Demo
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
+        /// <summary>Gradient with respect to h_n that the next training pass adds to the loss's own, [B, H]: a seq2seq decoder's dL/dh0 goes here. Zero until set; it persists until cleared.</summary>
+        /// <param name="layer">Layer index, 0 to 0.</param>
+        public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
+        {
+            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0."),
+        };
+
         /// <summary>Initial cell state c0 of an LSTM layer, [B, H]; zero until set.</summary>
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
@@ -150,6 +160,14 @@ namespace Demo
         {
             0 => new global::System.Span<float>(_workspace, L0Cell + 300 * L0CellStride, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCell exists for layers: 0."),
+        };
+
+        /// <summary>Gradient with respect to c_n of an LSTM layer that the next training pass adds, [B, H]; zero until set.</summary>
+        /// <param name="layer">Layer index, 0 to 0.</param>
+        public global::System.Span<float> FinalCellGradient(int layer) => layer switch
+        {
+            0 => new global::System.Span<float>(_workspace, L0FinalCellGradient, L0CellStride),
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCellGradient exists for layers: 0."),
         };
 
         /// <summary>Gradient of the latest training loss with respect to c0 of an LSTM layer, [B, H].</summary>
@@ -264,7 +282,9 @@ namespace Demo
             // Layer 0 backward (LSTM). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
             ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
-            ws.Slice(L0CellGradient, L0CellStride).Clear();
+            // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
+            global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0HiddenGradient + 300 * L0HiddenStride, L0HiddenStride), ws.Slice(L0FinalHiddenGradient, L0HiddenStride), ws.Slice(L0HiddenGradient + 300 * L0HiddenStride, L0HiddenStride));
+            ws.Slice(L0FinalCellGradient, L0CellStride).CopyTo(ws.Slice(L0CellGradient, L0CellStride));
             for (int t = SequenceLength - 1; t >= 0; t--)
             {
                 global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), ws.Slice(L0Cell + t * L0CellStride, L0CellStride), ws.Slice(L0Cell + (t + 1) * L0CellStride, L0CellStride), ws.Slice(L0HiddenGradient + (t + 1) * L0HiddenStride, L0HiddenStride), ws.Slice(L0CellGradient, L0CellStride), ws.Slice(L0GatesGradient + t * L0GateStride, L0GateStride), BatchSize, 2);

@@ -37,7 +37,7 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 6;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 1244;
+        private const int WorkspaceSize = 1308;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -47,21 +47,25 @@ namespace Demo
         private const int L0GateStride = 64;
         private const int L0Hidden = 24;
         private const int L0HiddenGradient = 88;
-        private const int L0Cell = 152;
-        private const int L0CellGradient = 216;
-        private const int L0Gates = 232;
-        private const int L0GatesGradient = 424;
+        private const int L0FinalHiddenGradient = 152;
+        private const int L0FinalCellGradient = 248;
+        private const int L0Cell = 168;
+        private const int L0CellGradient = 232;
+        private const int L0Gates = 264;
+        private const int L0GatesGradient = 456;
         private const int L1HiddenStride = 16;
         private const int L1CellStride = 16;
         private const int L1GateStride = 64;
-        private const int L1Hidden = 616;
-        private const int L1HiddenGradient = 680;
-        private const int L1Cell = 744;
-        private const int L1CellGradient = 808;
-        private const int L1Gates = 824;
-        private const int L1GatesGradient = 1016;
-        private const int OutputOffset = 1208;
-        private const int OutputGradientOffset = 1226;
+        private const int L1Hidden = 648;
+        private const int L1HiddenGradient = 712;
+        private const int L1FinalHiddenGradient = 776;
+        private const int L1FinalCellGradient = 872;
+        private const int L1Cell = 792;
+        private const int L1CellGradient = 856;
+        private const int L1Gates = 888;
+        private const int L1GatesGradient = 1080;
+        private const int OutputOffset = 1272;
+        private const int OutputGradientOffset = 1290;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -169,6 +173,15 @@ namespace Demo
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0, 1."),
         };
 
+        /// <summary>Gradient with respect to h_n that the next training pass adds to the loss's own, [B, H]: a seq2seq decoder's dL/dh0 goes here. Zero until set; it persists until cleared.</summary>
+        /// <param name="layer">Layer index, 0 to 1.</param>
+        public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
+        {
+            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1FinalHiddenGradient, L1HiddenStride),
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0, 1."),
+        };
+
         /// <summary>Initial cell state c0 of an LSTM layer, [B, H]; zero until set.</summary>
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
@@ -185,6 +198,15 @@ namespace Demo
             0 => new global::System.Span<float>(_workspace, L0Cell + 3 * L0CellStride, L0CellStride),
             1 => new global::System.Span<float>(_workspace, L1Cell + 3 * L1CellStride, L1CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCell exists for layers: 0, 1."),
+        };
+
+        /// <summary>Gradient with respect to c_n of an LSTM layer that the next training pass adds, [B, H]; zero until set.</summary>
+        /// <param name="layer">Layer index, 0 to 1.</param>
+        public global::System.Span<float> FinalCellGradient(int layer) => layer switch
+        {
+            0 => new global::System.Span<float>(_workspace, L0FinalCellGradient, L0CellStride),
+            1 => new global::System.Span<float>(_workspace, L1FinalCellGradient, L1CellStride),
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCellGradient exists for layers: 0, 1."),
         };
 
         /// <summary>Gradient of the latest training loss with respect to c0 of an LSTM layer, [B, H].</summary>
@@ -331,7 +353,9 @@ namespace Demo
             // Layer 1 backward (LSTM). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
             ws.Slice(L1HiddenGradient + 0 * L1HiddenStride, L1HiddenStride).Clear();
-            ws.Slice(L1CellGradient, L1CellStride).Clear();
+            // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
+            global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1FinalHiddenGradient, L1HiddenStride), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride));
+            ws.Slice(L1FinalCellGradient, L1CellStride).CopyTo(ws.Slice(L1CellGradient, L1CellStride));
             // t = 2
             global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 2 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 2 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 3 * L1CellStride, L1CellStride), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), BatchSize, 8);
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient + 2 * L1HiddenStride, L1HiddenStride), BatchSize, 8, 32, true);
@@ -353,7 +377,9 @@ namespace Demo
             // Layer 0 backward (LSTM). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
             ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
-            ws.Slice(L0CellGradient, L0CellStride).Clear();
+            // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
+            global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0FinalHiddenGradient, L0HiddenStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride));
+            ws.Slice(L0FinalCellGradient, L0CellStride).CopyTo(ws.Slice(L0CellGradient, L0CellStride));
             // t = 2
             global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0Cell + 2 * L0CellStride, L0CellStride), ws.Slice(L0Cell + 3 * L0CellStride, L0CellStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0CellGradient, L0CellStride), ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), BatchSize, 8);
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 8, 32, true);

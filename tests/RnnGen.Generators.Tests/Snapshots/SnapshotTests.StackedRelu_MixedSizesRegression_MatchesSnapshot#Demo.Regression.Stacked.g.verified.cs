@@ -37,7 +37,7 @@ namespace Demo.Regression
         /// <summary>Length of a batch of float targets, shaped like the outputs.</summary>
         public const int TargetLength = 3;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 100;
+        private const int WorkspaceSize = 108;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -46,14 +46,16 @@ namespace Demo.Regression
         private const int L0GateStride = 5;
         private const int L0Hidden = 6;
         private const int L0HiddenGradient = 26;
-        private const int L0GatesGradient = 46;
+        private const int L0FinalHiddenGradient = 46;
+        private const int L0GatesGradient = 51;
         private const int L1HiddenStride = 3;
         private const int L1GateStride = 3;
-        private const int L1Hidden = 61;
-        private const int L1HiddenGradient = 73;
-        private const int L1GatesGradient = 85;
-        private const int OutputOffset = 94;
-        private const int OutputGradientOffset = 97;
+        private const int L1Hidden = 66;
+        private const int L1HiddenGradient = 78;
+        private const int L1FinalHiddenGradient = 90;
+        private const int L1GatesGradient = 93;
+        private const int OutputOffset = 102;
+        private const int OutputGradientOffset = 105;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -151,6 +153,15 @@ namespace Demo.Regression
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0, 1."),
         };
 
+        /// <summary>Gradient with respect to h_n that the next training pass adds to the loss's own, [B, H]: a seq2seq decoder's dL/dh0 goes here. Zero until set; it persists until cleared.</summary>
+        /// <param name="layer">Layer index, 0 to 1.</param>
+        public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
+        {
+            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1FinalHiddenGradient, L1HiddenStride),
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0, 1."),
+        };
+
         /// <summary>Initial cell state c0 of an LSTM layer, [B, H]; zero until set.</summary>
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
@@ -163,6 +174,13 @@ namespace Demo.Regression
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no FinalCell."),
+        };
+
+        /// <summary>Gradient with respect to c_n of an LSTM layer that the next training pass adds, [B, H]; zero until set.</summary>
+        /// <param name="layer">Layer index, 0 to 1.</param>
+        public global::System.Span<float> FinalCellGradient(int layer) => layer switch
+        {
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "This model has no LSTM layer, so no FinalCellGradient."),
         };
 
         /// <summary>Gradient of the latest training loss with respect to c0 of an LSTM layer, [B, H].</summary>
@@ -288,6 +306,8 @@ namespace Demo.Regression
             // Layer 1 backward (RNN (relu)). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
             ws.Slice(L1HiddenGradient + 0 * L1HiddenStride, L1HiddenStride).Clear();
+            // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
+            global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1FinalHiddenGradient, L1HiddenStride), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride));
             // t = 2
             global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), global::RnnGen.RnnActivation.Relu);
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1HiddenGradient + 2 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 3, true);
@@ -306,6 +326,8 @@ namespace Demo.Regression
             // Layer 0 backward (RNN (relu)). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
             ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
+            // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
+            global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0FinalHiddenGradient, L0HiddenStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride));
             // t = 2
             global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), global::RnnGen.RnnActivation.Relu);
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient + 2 * L0GateStride, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 5, 5, true);
