@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.IO;
 using System.Threading;
 using RnnGen;
 using RnnGen.Samples.Latency;
@@ -35,7 +36,18 @@ if (frames < 1 || threads < 1)
 
 var lstm = new SensorLstm(seed);
 if (weights is not null)
-    SafeTensors.Load(lstm.Parameters, weights, prefix);
+{
+    try
+    {
+        // A bad file (missing, malformed, misnamed or misshapen tensors) is an IOException and leaves the seeded weights as they were.
+        SafeTensors.Load(lstm.Parameters, weights, prefix);
+    }
+    catch (IOException e)
+    {
+        Console.Error.WriteLine($"cannot load '{weights}': {e.Message}");
+        return 2;
+    }
+}
 Console.WriteLine($"{frames} frames of 32 channels (sine + noise) per stream, batch 1, one carried StepState; " +
     $"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
 Console.WriteLine($"weights: {(weights is null ? $"seeded PyTorch-default initialisation, seed {seed}" : weights)}");
