@@ -102,6 +102,12 @@ internal static class DiagnosticDescriptors
         "The model '{0}' is an encoder (Encoder = true) but declares [Dense]; an encoder hands its final states to a decoder, so remove [Dense] or Encoder = true",
         DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor UnsupportedClass = Create(
+        "RNN0016",
+        "Class cannot host a generated model",
+        "RnnGen cannot add the model to '{0}': {1}",
+        DiagnosticSeverity.Error);
+
     public static DiagnosticDescriptor ById(string id) => id switch
     {
         "RNN0001" => ModelNotPartial,
@@ -119,6 +125,7 @@ internal static class DiagnosticDescriptors
         "RNN0013" => StreamingBidirectional,
         "RNN0014" => ProjectionNotSmaller,
         "RNN0015" => EncoderWithHead,
+        "RNN0016" => UnsupportedClass,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Unknown RnnGen diagnostic ID."),
     };
 

@@ -17,7 +17,8 @@ public sealed partial class RnnGenerator
         private const string IntSpan = "global::System.ReadOnlySpan<int>";
         private static readonly string s_version = typeof(RnnGenerator).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
 
-        public static string HintName(ModelSpec model) => model.Type.FullName + ".g.cs";
+        /// <summary>Hint names cannot hold '@', which escapes keyword identifiers in the emitted code.</summary>
+        public static string HintName(ModelSpec model) => model.Type.FullName.Replace("@", "") + ".g.cs";
 
         public static string Emit(ModelSpec model)
         {

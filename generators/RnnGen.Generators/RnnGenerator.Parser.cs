@@ -20,7 +20,12 @@ public sealed partial class RnnGenerator
         public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             var diagnostics = new List<DiagnosticInfo>();
-            if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not ClassDeclarationSyntax syntax)
+            if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax syntax)
+                return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
+
+            // [RnnModel] on several partial declarations reaches us once per declaration; the compiler already reports
+            // the duplicate (CS0579), and only the declaration holding the first application speaks for the model.
+            if (!HoldsFirstModelAttribute(context, type, cancellationToken))
                 return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
 
             try
@@ -36,11 +41,26 @@ public sealed partial class RnnGenerator
             }
         }
 
-        private static ModelSpec? ParseModel(INamedTypeSymbol type, ClassDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+        private static bool HoldsFirstModelAttribute(GeneratorAttributeSyntaxContext context, INamedTypeSymbol type, CancellationToken cancellationToken)
+        {
+            foreach (AttributeData attribute in type.GetAttributes())
+            {
+                if (attribute.AttributeClass?.ToDisplayString() != ModelAttributeName)
+                    continue;
+                SyntaxReference? reference = attribute.ApplicationSyntaxReference;
+                return reference is null || context.TargetNode.Span.Contains(reference.Span) && reference.SyntaxTree == context.TargetNode.SyntaxTree;
+            }
+            return true;
+        }
+
+        private static ModelSpec? ParseModel(INamedTypeSymbol type, TypeDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
         {
             Location identifier = syntax.Identifier.GetLocation();
             if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.ModelNotPartial, identifier, type.Name));
+            string? unsupported = UnsupportedShape(type, syntax);
+            if (unsupported is not null)
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.UnsupportedClass, identifier, type.Name, unsupported));
 
             var containing = new List<ContainingTypeSpec>();
             bool generic = type.IsGenericType;
@@ -49,7 +69,7 @@ public sealed partial class RnnGenerator
                 generic |= outer.IsGenericType;
                 if (!IsPartialEverywhere(outer, cancellationToken))
                     diagnostics.Add(Diagnostic(DiagnosticDescriptors.ContainingTypeNotPartial, identifier, type.Name, outer.Name));
-                containing.Insert(0, new ContainingTypeSpec(TypeKeyword(outer), outer.Name));
+                containing.Insert(0, new ContainingTypeSpec(TypeKeyword(outer), EscapeIdentifier(outer.Name)));
             }
             if (generic)
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.GenericModel, identifier, type.Name));
@@ -166,7 +186,7 @@ public sealed partial class RnnGenerator
             var model = new ModelSpec(
                 new TypeSpec(
                     type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : null,
-                    type.Name,
+                    EscapeIdentifier(type.Name),
                     Accessibility(type.DeclaredAccessibility),
                     new EquatableArray<ContainingTypeSpec>(containing.ToArray())),
                 sequenceLength,
@@ -185,6 +205,44 @@ public sealed partial class RnnGenerator
             }
             return model;
         }
+
+        /// <summary>Names the generated code declares; a class or member by one of these names cannot host the model.</summary>
+        private static readonly HashSet<string> s_generatedMembers = new(StringComparer.Ordinal)
+        {
+            "SequenceLength", "BatchSize", "InputSize", "VocabularySize", "OutputSize", "LayerCount", "ParameterCount",
+            "InputLength", "OutputLength", "TargetLength", "Parameters", "ParameterLayout", "ZeroGradients", "Forward",
+            "ComputeGradients", "Backward", "InputGradient", "InitialHidden", "FinalHidden", "InitialHiddenGradient",
+            "FinalHiddenGradient", "InitialCell", "FinalCell", "InitialCellGradient", "FinalCellGradient", "ResetState",
+            "CarryState", "StepState", "CreateState", "Step", "ValidateLength", "RunForward", "RunBackward", "Encode",
+            "ForwardCore", "ComputeGradientsCore", "WorkspaceSize",
+        };
+
+        /// <summary>Why the generated members cannot be added to this class, or null when they can.</summary>
+        private static string? UnsupportedShape(INamedTypeSymbol type, TypeDeclarationSyntax syntax)
+        {
+            if (type.IsRecord)
+                return "it is a record; declare a plain partial class";
+            if (type.IsStatic)
+                return "it is static; the model is an instance with its own parameters";
+            if (syntax.ParameterList is not null)
+                return "it has a primary constructor; RnnGen generates the constructors";
+            if (s_generatedMembers.Contains(type.Name))
+                return $"its name '{type.Name}' is also the name of a generated member; rename the class";
+            foreach (ISymbol member in type.GetMembers())
+            {
+                if (member.IsImplicitlyDeclared)
+                    continue;
+                if (member is IMethodSymbol { MethodKind: MethodKind.Constructor, IsStatic: false } constructor
+                    && (constructor.Parameters.Length == 0 || (constructor.Parameters.Length == 1 && constructor.Parameters[0].Type.SpecialType == SpecialType.System_UInt64)))
+                    return "it declares a constructor with the signature RnnGen generates (() or (ulong seed)); use a factory method instead";
+                if (s_generatedMembers.Contains(member.Name))
+                    return $"it declares '{member.Name}', which RnnGen generates; rename that member";
+            }
+            return null;
+        }
+
+        private static string EscapeIdentifier(string name) =>
+            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
         private static bool IsKnownAttribute(string name) => name is "RnnModelAttribute" or "InputAttribute" or "EmbeddingAttribute" or "OneHotAttribute"
             or "SimpleRnnAttribute" or "LstmAttribute" or "GruAttribute" or "DenseAttribute";
@@ -276,6 +334,9 @@ public sealed partial class RnnGenerator
                     string subject = ShortName(_attribute.AttributeClass!.Name) + "." + name;
                     diagnostics.Add(Diagnostic(DiagnosticDescriptors.SizeOutOfRange, ArgumentLocation(name, position), subject,
                         Invariant(value), Invariant(min), Invariant(max)));
+                    // The model is rejected anyway; a safe value keeps the rest of parsing from looping or
+                    // allocating by a hostile size such as Layers = int.MaxValue.
+                    return min;
                 }
                 return value;
             }

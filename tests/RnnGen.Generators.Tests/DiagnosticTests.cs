@@ -95,6 +95,15 @@ public sealed class DiagnosticTests
     public void EncoderWithHead_Reported_AtModelAttribute() =>
         AssertDiagnostic(Model("[RnnModel(SequenceLength = 4, Encoder = true)]\n[Input(3)]\n[Gru(5)]\n[Dense(2)]"), "RNN0015", "RnnModel(SequenceLength = 4, Encoder = true)");
 
+    [Theory]
+    [InlineData("public partial record Model { }")]
+    [InlineData("public static partial class Model { }")]
+    [InlineData("public partial class Model(int size) { }")]
+    [InlineData("public partial class Model { public Model() { } }")]
+    [InlineData("public partial class Model { public int SequenceLength; }")]
+    public void ClassThatCannotHostModel_Reported_AtIdentifier(string declaration) =>
+        AssertDiagnostic(Model(Valid, declaration), "RNN0016", "Model");
+
     [Fact]
     public void InternalError_Descriptor_HasHelpPageAndPlaceholders()
     {
