@@ -66,7 +66,7 @@ public sealed partial class RnnGenerator
             w.Line("/// Recurrent state of one stream for <see cref=\"Step\"/>: the hidden (and LSTM cell) state of every layer plus");
             w.Line("/// scratch space. Owned by the caller; one model's weights serve any number of states on any number of threads.");
             w.Line("/// </summary>");
-            using (w.Block("public sealed class StepState"))
+            using (w.Block("public sealed class StepState : global::RnnGen.IRnnStepState<StepState>"))
             {
                 w.Line($"internal const int StateLength = {Int(stateLength)};");
                 w.Line($"internal readonly float[] Buffer = new float[{Int(size)}];");
@@ -98,6 +98,11 @@ public sealed partial class RnnGenerator
             w.Line();
             w.Line("/// <summary>Creates a zero state for <see cref=\"Step\"/>.</summary>");
             w.Line("public StepState CreateState() => new StepState();");
+            if (!m.IsEncoder)
+            {
+                w.Line();
+                w.Line($"int global::RnnGen.{(tokens ? "IRnnTokenStream" : "IRnnVectorStream")}<StepState>.StepOutputSize => OutputSize;");
+            }
             w.Line();
             w.Line("/// <summary>");
             w.Line("/// Advances one stream by one time step: reads its input, updates <paramref name=\"state\"/> in place and writes");

@@ -43,6 +43,8 @@ public sealed partial class RnnGenerator
             string contract = model.IsEncoder
                 ? $"IRnnEncoder<{input}>"
                 : (model.VariableLength ? "IVariableLengthRnnModel" : "IRnnModel") + $"<{input}, {target}>";
+            if (context.CanStream && !model.IsEncoder)
+                contract += $", global::RnnGen.{(model.Input.IsTokens ? "IRnnTokenStream" : "IRnnVectorStream")}<{model.Type.Name}.StepState>";
             using (w.Block($"partial class {model.Type.Name} : global::RnnGen.{contract}"))
             {
                 WriteShapes(context);

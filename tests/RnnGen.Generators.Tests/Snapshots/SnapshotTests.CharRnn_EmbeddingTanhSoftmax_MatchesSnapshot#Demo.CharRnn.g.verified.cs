@@ -15,7 +15,7 @@ namespace Demo
     /// </code>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("RnnGen", "{version}")]
-    partial class CharRnn : global::RnnGen.IRnnModel<int, int>
+    partial class CharRnn : global::RnnGen.IRnnModel<int, int>, global::RnnGen.IRnnTokenStream<CharRnn.StepState>
     {
         /// <summary>Time steps per sequence, T.</summary>
         public const int SequenceLength = 4;
@@ -319,7 +319,7 @@ namespace Demo
         /// Recurrent state of one stream for <see cref="Step"/>: the hidden (and LSTM cell) state of every layer plus
         /// scratch space. Owned by the caller; one model's weights serve any number of states on any number of threads.
         /// </summary>
-        public sealed class StepState
+        public sealed class StepState : global::RnnGen.IRnnStepState<StepState>
         {
             internal const int StateLength = 6;
             internal readonly float[] Buffer = new float[12];
@@ -363,6 +363,8 @@ namespace Demo
 
         /// <summary>Creates a zero state for <see cref="Step"/>.</summary>
         public StepState CreateState() => new StepState();
+
+        int global::RnnGen.IRnnTokenStream<StepState>.StepOutputSize => OutputSize;
 
         /// <summary>
         /// Advances one stream by one time step: reads its input, updates <paramref name="state"/> in place and writes

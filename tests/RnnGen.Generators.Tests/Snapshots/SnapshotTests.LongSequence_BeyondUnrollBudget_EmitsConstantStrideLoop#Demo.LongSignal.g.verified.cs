@@ -15,7 +15,7 @@ namespace Demo
     /// </code>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("RnnGen", "{version}")]
-    partial class LongSignal : global::RnnGen.IRnnModel<float, float>
+    partial class LongSignal : global::RnnGen.IRnnModel<float, float>, global::RnnGen.IRnnVectorStream<LongSignal.StepState>
     {
         /// <summary>Time steps per sequence, T.</summary>
         public const int SequenceLength = 300;
@@ -304,7 +304,7 @@ namespace Demo
         /// Recurrent state of one stream for <see cref="Step"/>: the hidden (and LSTM cell) state of every layer plus
         /// scratch space. Owned by the caller; one model's weights serve any number of states on any number of threads.
         /// </summary>
-        public sealed class StepState
+        public sealed class StepState : global::RnnGen.IRnnStepState<StepState>
         {
             internal const int StateLength = 4;
             internal readonly float[] Buffer = new float[12];
@@ -349,6 +349,8 @@ namespace Demo
 
         /// <summary>Creates a zero state for <see cref="Step"/>.</summary>
         public StepState CreateState() => new StepState();
+
+        int global::RnnGen.IRnnVectorStream<StepState>.StepOutputSize => OutputSize;
 
         /// <summary>
         /// Advances one stream by one time step: reads its input, updates <paramref name="state"/> in place and writes

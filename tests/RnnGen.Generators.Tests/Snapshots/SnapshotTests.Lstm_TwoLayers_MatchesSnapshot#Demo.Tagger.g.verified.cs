@@ -16,7 +16,7 @@ namespace Demo
     /// </code>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("RnnGen", "{version}")]
-    partial class Tagger : global::RnnGen.IRnnModel<float, int>
+    partial class Tagger : global::RnnGen.IRnnModel<float, int>, global::RnnGen.IRnnVectorStream<Tagger.StepState>
     {
         /// <summary>Time steps per sequence, T.</summary>
         public const int SequenceLength = 3;
@@ -403,7 +403,7 @@ namespace Demo
         /// Recurrent state of one stream for <see cref="Step"/>: the hidden (and LSTM cell) state of every layer plus
         /// scratch space. Owned by the caller; one model's weights serve any number of states on any number of threads.
         /// </summary>
-        public sealed class StepState
+        public sealed class StepState : global::RnnGen.IRnnStepState<StepState>
         {
             internal const int StateLength = 32;
             internal readonly float[] Buffer = new float[96];
@@ -450,6 +450,8 @@ namespace Demo
 
         /// <summary>Creates a zero state for <see cref="Step"/>.</summary>
         public StepState CreateState() => new StepState();
+
+        int global::RnnGen.IRnnVectorStream<StepState>.StepOutputSize => OutputSize;
 
         /// <summary>
         /// Advances one stream by one time step: reads its input, updates <paramref name="state"/> in place and writes

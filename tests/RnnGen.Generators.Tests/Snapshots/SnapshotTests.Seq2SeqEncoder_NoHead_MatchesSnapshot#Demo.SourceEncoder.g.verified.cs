@@ -297,7 +297,7 @@ namespace Demo
         /// Recurrent state of one stream for <see cref="Step"/>: the hidden (and LSTM cell) state of every layer plus
         /// scratch space. Owned by the caller; one model's weights serve any number of states on any number of threads.
         /// </summary>
-        public sealed class StepState
+        public sealed class StepState : global::RnnGen.IRnnStepState<StepState>
         {
             internal const int StateLength = 8;
             internal readonly float[] Buffer = new float[24];
