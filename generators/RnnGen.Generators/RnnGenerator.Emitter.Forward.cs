@@ -296,7 +296,11 @@ public sealed partial class RnnGenerator
 
         /// <summary>h_n of a direction: slot T forward, slot 0 reverse.</summary>
         private static string FinalState(EmitContext c, DirectionLayout d, string buffer = "Hidden") =>
-            $"ws.Slice({d.Prefix}{buffer} + {Int(FinalSlot(c, d))} * {d.Prefix}HiddenStride, {d.Prefix}HiddenStride)";
+            $"ws.Slice({SlotStart(d.Prefix + buffer, FinalSlot(c, d), d.Prefix + "HiddenStride")}, {d.Prefix}HiddenStride)";
+
+        /// <summary>Start of slot <paramref name="slot"/> of a buffer, without a "+ 0 *" term for slot 0.</summary>
+        private static string SlotStart(string buffer, int slot, string stride) =>
+            slot == 0 ? buffer : $"{buffer} + {Int(slot)} * {stride}";
 
         /// <summary>h_t for every t, contiguous: slots 1..T forward, 0..T-1 reverse.</summary>
         private static string OutputRange(EmitContext c, DirectionLayout d, string buffer = "Hidden") =>

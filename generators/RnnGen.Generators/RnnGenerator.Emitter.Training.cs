@@ -248,7 +248,7 @@ public sealed partial class RnnGenerator
 
             if (layer.Bidirectional)
                 w.Line(d.Reverse ? "// Reverse direction: back through t = 0 up to T-1." : "// Forward direction: back through t = T-1 down to 0.");
-            w.Line($"ws.Slice({p}HiddenGradient + {Int(InitialSlot(c, d))} * {p}HiddenStride, {p}HiddenStride).Clear();");
+            w.Line($"ws.Slice({SlotStart(p + "HiddenGradient", InitialSlot(c, d), p + "HiddenStride")}, {p}HiddenStride).Clear();");
             w.Line("// Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.");
             w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add({FinalState(c, d, "HiddenGradient")}, ws.Slice({p}FinalHiddenGradient, {p}HiddenStride), {FinalState(c, d, "HiddenGradient")});");
             if (layer.HasCellState)

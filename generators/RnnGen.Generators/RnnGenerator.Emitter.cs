@@ -259,12 +259,12 @@ public sealed partial class RnnGenerator
             // Bidirectional layers expose the forward direction under the layer index and the reverse one under
             // LayerCount + index, so the IRnnModel accessors stay one-dimensional.
             string note = m.IsBidirectional ? " Reverse directions are addressed as LayerCount + layer." : "";
-            StateAccessor(c, "InitialHidden", "Initial hidden state h0 of a layer, [B, H]; zero until set. Read by the next Forward or training pass." + note, d => $"{d.Prefix}Hidden + {Int(InitialSlot(c, d))} * {d.Prefix}HiddenStride", "HiddenStride", _ => true);
-            StateAccessor(c, "FinalHidden", "Hidden state h_n of a layer after the latest pass, [B, H]." + note, d => $"{d.Prefix}Hidden + {Int(FinalSlot(c, d))} * {d.Prefix}HiddenStride", "HiddenStride", _ => true);
-            StateAccessor(c, "InitialHiddenGradient", "Gradient of the latest training loss with respect to h0 of a layer, [B, H]." + note, d => $"{d.Prefix}HiddenGradient + {Int(InitialSlot(c, d))} * {d.Prefix}HiddenStride", "HiddenStride", _ => true);
+            StateAccessor(c, "InitialHidden", "Initial hidden state h0 of a layer, [B, H]; zero until set. Read by the next Forward or training pass." + note, d => $"{SlotStart(d.Prefix + "Hidden", InitialSlot(c, d), d.Prefix + "HiddenStride")}", "HiddenStride", _ => true);
+            StateAccessor(c, "FinalHidden", "Hidden state h_n of a layer after the latest pass, [B, H]." + note, d => $"{SlotStart(d.Prefix + "Hidden", FinalSlot(c, d), d.Prefix + "HiddenStride")}", "HiddenStride", _ => true);
+            StateAccessor(c, "InitialHiddenGradient", "Gradient of the latest training loss with respect to h0 of a layer, [B, H]." + note, d => $"{SlotStart(d.Prefix + "HiddenGradient", InitialSlot(c, d), d.Prefix + "HiddenStride")}", "HiddenStride", _ => true);
             StateAccessor(c, "FinalHiddenGradient", "Gradient with respect to h_n that the next training pass adds to the loss's own, [B, H]: a seq2seq decoder's dL/dh0 goes here. Zero until set; it persists until cleared." + note, d => $"{d.Prefix}FinalHiddenGradient", "HiddenStride", _ => true);
-            StateAccessor(c, "InitialCell", "Initial cell state c0 of an LSTM layer, [B, H]; zero until set." + note, d => $"{d.Prefix}Cell + {Int(InitialSlot(c, d))} * {d.Prefix}CellStride", "CellStride", l => l.HasCellState);
-            StateAccessor(c, "FinalCell", "Cell state c_n of an LSTM layer after the latest pass, [B, H]." + note, d => $"{d.Prefix}Cell + {Int(FinalSlot(c, d))} * {d.Prefix}CellStride", "CellStride", l => l.HasCellState);
+            StateAccessor(c, "InitialCell", "Initial cell state c0 of an LSTM layer, [B, H]; zero until set." + note, d => $"{SlotStart(d.Prefix + "Cell", InitialSlot(c, d), d.Prefix + "CellStride")}", "CellStride", l => l.HasCellState);
+            StateAccessor(c, "FinalCell", "Cell state c_n of an LSTM layer after the latest pass, [B, H]." + note, d => $"{SlotStart(d.Prefix + "Cell", FinalSlot(c, d), d.Prefix + "CellStride")}", "CellStride", l => l.HasCellState);
             StateAccessor(c, "FinalCellGradient", "Gradient with respect to c_n of an LSTM layer that the next training pass adds, [B, H]; zero until set." + note, d => $"{d.Prefix}FinalCellGradient", "CellStride", l => l.HasCellState);
             StateAccessor(c, "InitialCellGradient", "Gradient of the latest training loss with respect to c0 of an LSTM layer, [B, H]." + note, d => $"{d.Prefix}CellGradient", "CellStride", l => l.HasCellState);
             w.Line();
@@ -278,9 +278,9 @@ public sealed partial class RnnGenerator
                 {
                     foreach (DirectionLayout d in c.Layout.Layers[layer.Index].Directions)
                     {
-                        w.Line($"global::System.Array.Clear(_workspace, {d.Prefix}Hidden + {Int(InitialSlot(c, d))} * {d.Prefix}HiddenStride, {d.Prefix}HiddenStride);");
+                        w.Line($"global::System.Array.Clear(_workspace, {SlotStart(d.Prefix + "Hidden", InitialSlot(c, d), d.Prefix + "HiddenStride")}, {d.Prefix}HiddenStride);");
                         if (layer.HasCellState)
-                            w.Line($"global::System.Array.Clear(_workspace, {d.Prefix}Cell + {Int(InitialSlot(c, d))} * {d.Prefix}CellStride, {d.Prefix}CellStride);");
+                            w.Line($"global::System.Array.Clear(_workspace, {SlotStart(d.Prefix + "Cell", InitialSlot(c, d), d.Prefix + "CellStride")}, {d.Prefix}CellStride);");
                     }
                 }
             }
@@ -292,9 +292,9 @@ public sealed partial class RnnGenerator
                 {
                     foreach (DirectionLayout d in c.Layout.Layers[layer.Index].Directions)
                     {
-                        w.Line($"global::System.Array.Copy(_workspace, {d.Prefix}Hidden + {Int(FinalSlot(c, d))} * {d.Prefix}HiddenStride, _workspace, {d.Prefix}Hidden + {Int(InitialSlot(c, d))} * {d.Prefix}HiddenStride, {d.Prefix}HiddenStride);");
+                        w.Line($"global::System.Array.Copy(_workspace, {SlotStart(d.Prefix + "Hidden", FinalSlot(c, d), d.Prefix + "HiddenStride")}, _workspace, {SlotStart(d.Prefix + "Hidden", InitialSlot(c, d), d.Prefix + "HiddenStride")}, {d.Prefix}HiddenStride);");
                         if (layer.HasCellState)
-                            w.Line($"global::System.Array.Copy(_workspace, {d.Prefix}Cell + {Int(FinalSlot(c, d))} * {d.Prefix}CellStride, _workspace, {d.Prefix}Cell + {Int(InitialSlot(c, d))} * {d.Prefix}CellStride, {d.Prefix}CellStride);");
+                            w.Line($"global::System.Array.Copy(_workspace, {SlotStart(d.Prefix + "Cell", FinalSlot(c, d), d.Prefix + "CellStride")}, _workspace, {SlotStart(d.Prefix + "Cell", InitialSlot(c, d), d.Prefix + "CellStride")}, {d.Prefix}CellStride);");
                     }
                 }
             }

@@ -243,9 +243,9 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden, L0HiddenStride),
             2 => new global::System.Span<float>(_workspace, L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1Hidden, L1HiddenStride),
             3 => new global::System.Span<float>(_workspace, L1RHidden + 3 * L1RHiddenStride, L1RHiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0, 2, 1, 3."),
         };
@@ -255,9 +255,9 @@ namespace Demo
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
             0 => new global::System.Span<float>(_workspace, L0Hidden + 3 * L0HiddenStride, L0HiddenStride),
-            2 => new global::System.Span<float>(_workspace, L0RHidden + 0 * L0RHiddenStride, L0RHiddenStride),
+            2 => new global::System.Span<float>(_workspace, L0RHidden, L0RHiddenStride),
             1 => new global::System.Span<float>(_workspace, L1Hidden + 3 * L1HiddenStride, L1HiddenStride),
-            3 => new global::System.Span<float>(_workspace, L1RHidden + 0 * L1RHiddenStride, L1RHiddenStride),
+            3 => new global::System.Span<float>(_workspace, L1RHidden, L1RHiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0, 2, 1, 3."),
         };
 
@@ -265,9 +265,9 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride),
+            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0HiddenStride),
             2 => new global::System.Span<float>(_workspace, L0RHiddenGradient + 3 * L0RHiddenStride, L0RHiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1HiddenGradient + 0 * L1HiddenStride, L1HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1HiddenGradient, L1HiddenStride),
             3 => new global::System.Span<float>(_workspace, L1RHiddenGradient + 3 * L1RHiddenStride, L1RHiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0, 2, 1, 3."),
         };
@@ -287,7 +287,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
         {
-            1 => new global::System.Span<float>(_workspace, L1Cell + 0 * L1CellStride, L1CellStride),
+            1 => new global::System.Span<float>(_workspace, L1Cell, L1CellStride),
             3 => new global::System.Span<float>(_workspace, L1RCell + 3 * L1RCellStride, L1RCellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCell exists for layers: 1, 3."),
         };
@@ -297,7 +297,7 @@ namespace Demo
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
             1 => new global::System.Span<float>(_workspace, L1Cell + 3 * L1CellStride, L1CellStride),
-            3 => new global::System.Span<float>(_workspace, L1RCell + 0 * L1RCellStride, L1RCellStride),
+            3 => new global::System.Span<float>(_workspace, L1RCell, L1RCellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCell exists for layers: 1, 3."),
         };
 
@@ -329,10 +329,10 @@ namespace Demo
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
+            global::System.Array.Clear(_workspace, L0Hidden, L0HiddenStride);
             global::System.Array.Clear(_workspace, L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride);
-            global::System.Array.Clear(_workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride);
-            global::System.Array.Clear(_workspace, L1Cell + 0 * L1CellStride, L1CellStride);
+            global::System.Array.Clear(_workspace, L1Hidden, L1HiddenStride);
+            global::System.Array.Clear(_workspace, L1Cell, L1CellStride);
             global::System.Array.Clear(_workspace, L1RHidden + 3 * L1RHiddenStride, L1RHiddenStride);
             global::System.Array.Clear(_workspace, L1RCell + 3 * L1RCellStride, L1RCellStride);
         }
@@ -340,12 +340,12 @@ namespace Demo
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
-            global::System.Array.Copy(_workspace, L0RHidden + 0 * L0RHiddenStride, _workspace, L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride);
-            global::System.Array.Copy(_workspace, L1Hidden + 3 * L1HiddenStride, _workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride);
-            global::System.Array.Copy(_workspace, L1Cell + 3 * L1CellStride, _workspace, L1Cell + 0 * L1CellStride, L1CellStride);
-            global::System.Array.Copy(_workspace, L1RHidden + 0 * L1RHiddenStride, _workspace, L1RHidden + 3 * L1RHiddenStride, L1RHiddenStride);
-            global::System.Array.Copy(_workspace, L1RCell + 0 * L1RCellStride, _workspace, L1RCell + 3 * L1RCellStride, L1RCellStride);
+            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden, L0HiddenStride);
+            global::System.Array.Copy(_workspace, L0RHidden, _workspace, L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride);
+            global::System.Array.Copy(_workspace, L1Hidden + 3 * L1HiddenStride, _workspace, L1Hidden, L1HiddenStride);
+            global::System.Array.Copy(_workspace, L1Cell + 3 * L1CellStride, _workspace, L1Cell, L1CellStride);
+            global::System.Array.Copy(_workspace, L1RHidden, _workspace, L1RHidden + 3 * L1RHiddenStride, L1RHiddenStride);
+            global::System.Array.Copy(_workspace, L1RCell, _workspace, L1RCell + 3 * L1RCellStride, L1RCellStride);
         }
 
         /// <summary>
@@ -517,7 +517,7 @@ namespace Demo
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1RCell, L1RCellStride), ws.Slice(L1RCell + 1 * L1RCellStride, L1RCellStride), lengths, 0, 4);
 
             // Head on the final states (many-to-one): y = merge(h_n forward, h_n reverse) W_headᵀ + b_head.
-            global::RnnGen.Kernels.Bidirectional.Merge(ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RHidden + 0 * L1RHiddenStride, L1RHiddenStride), ws.Slice(L1FinalMerged, BatchSize * 2), BatchSize, 2, global::RnnGen.BidirectionalMerge.Sum);
+            global::RnnGen.Kernels.Bidirectional.Merge(ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RHidden, L1RHiddenStride), ws.Slice(L1FinalMerged, BatchSize * 2), BatchSize, 2, global::RnnGen.BidirectionalMerge.Sum);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1FinalMerged, BatchSize * 2), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), BatchSize, OutputSize, 2, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(OutputOffset, OutputLength), p.Slice(HeadBiasOffset, HeadBiasLength), BatchSize);
         }
@@ -582,12 +582,12 @@ namespace Demo
             ws.Slice(L1HiddenGradient + L1HiddenStride, (SequenceLength - 1) * L1HiddenStride).Clear();
             ws.Slice(L1RHiddenGradient + L1RHiddenStride, (SequenceLength - 1) * L1RHiddenStride).Clear();
             global::RnnGen.Kernels.Gemm.Multiply(dy, p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(L1FinalMergedGradient, BatchSize * 2), BatchSize, 2, OutputSize, false);
-            global::RnnGen.Kernels.Bidirectional.MergeBackward(ws.Slice(L1FinalMergedGradient, BatchSize * 2), ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RHidden + 0 * L1RHiddenStride, L1RHiddenStride), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RHiddenGradient + 0 * L1RHiddenStride, L1RHiddenStride), BatchSize, 2, global::RnnGen.BidirectionalMerge.Sum);
+            global::RnnGen.Kernels.Bidirectional.MergeBackward(ws.Slice(L1FinalMergedGradient, BatchSize * 2), ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RHidden, L1RHiddenStride), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RHiddenGradient, L1RHiddenStride), BatchSize, 2, global::RnnGen.BidirectionalMerge.Sum);
 
             // Layer 1 backward (LSTM). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
             // Forward direction: back through t = T-1 down to 0.
-            ws.Slice(L1HiddenGradient + 0 * L1HiddenStride, L1HiddenStride).Clear();
+            ws.Slice(L1HiddenGradient, L1HiddenStride).Clear();
             // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
             global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1FinalHiddenGradient, L1HiddenStride), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride));
             ws.Slice(L1FinalCellGradient, L1CellStride).CopyTo(ws.Slice(L1CellGradient, L1CellStride));
@@ -629,7 +629,7 @@ namespace Demo
             // Reverse direction: back through t = 0 up to T-1.
             ws.Slice(L1RHiddenGradient + 3 * L1RHiddenStride, L1RHiddenStride).Clear();
             // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
-            global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L1RHiddenGradient + 0 * L1RHiddenStride, L1RHiddenStride), ws.Slice(L1RFinalHiddenGradient, L1RHiddenStride), ws.Slice(L1RHiddenGradient + 0 * L1RHiddenStride, L1RHiddenStride));
+            global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L1RHiddenGradient, L1RHiddenStride), ws.Slice(L1RFinalHiddenGradient, L1RHiddenStride), ws.Slice(L1RHiddenGradient, L1RHiddenStride));
             ws.Slice(L1RFinalCellGradient, L1RCellStride).CopyTo(ws.Slice(L1RCellGradient, L1RCellStride));
             // Past a sequence's end the state was copied forward, so its gradient flows straight back (Sequence.PassThrough).
             // t = 0
@@ -671,7 +671,7 @@ namespace Demo
             // steps; the step adds dL/dh_{t-1} into the previous slot.
             global::RnnGen.Kernels.Bidirectional.MergeBackward(ws.Slice(L0MergedGradient, SequenceLength * BatchSize * 6), ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), ws.Slice(L0RHidden, SequenceLength * L0RHiddenStride), ws.Slice(L0HiddenGradient + L0HiddenStride, SequenceLength * L0HiddenStride), ws.Slice(L0RHiddenGradient, SequenceLength * L0RHiddenStride), SequenceLength * BatchSize, 3, global::RnnGen.BidirectionalMerge.Concat);
             // Forward direction: back through t = T-1 down to 0.
-            ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
+            ws.Slice(L0HiddenGradient, L0HiddenStride).Clear();
             // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
             global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0FinalHiddenGradient, L0HiddenStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride));
             // Past a sequence's end the state was copied forward, so its gradient flows straight back (Sequence.PassThrough).
@@ -705,7 +705,7 @@ namespace Demo
             // Reverse direction: back through t = 0 up to T-1.
             ws.Slice(L0RHiddenGradient + 3 * L0RHiddenStride, L0RHiddenStride).Clear();
             // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
-            global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0RHiddenGradient + 0 * L0RHiddenStride, L0RHiddenStride), ws.Slice(L0RFinalHiddenGradient, L0RHiddenStride), ws.Slice(L0RHiddenGradient + 0 * L0RHiddenStride, L0RHiddenStride));
+            global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0RHiddenGradient, L0RHiddenStride), ws.Slice(L0RFinalHiddenGradient, L0RHiddenStride), ws.Slice(L0RHiddenGradient, L0RHiddenStride));
             // Past a sequence's end the state was copied forward, so its gradient flows straight back (Sequence.PassThrough).
             // t = 0
             global::RnnGen.Kernels.Sequence.PassThrough(ws.Slice(L0RHiddenGradient, L0RHiddenStride), ws.Slice(L0RHiddenGradient + 1 * L0RHiddenStride, L0RHiddenStride), lengths, 0, 3);

@@ -116,7 +116,7 @@ partial class Outer
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0."),
         };
 
@@ -132,7 +132,7 @@ partial class Outer
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride),
+            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
@@ -182,13 +182,13 @@ partial class Outer
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
+            global::System.Array.Clear(_workspace, L0Hidden, L0HiddenStride);
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + 5 * L0HiddenStride, _workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
+            global::System.Array.Copy(_workspace, L0Hidden + 5 * L0HiddenStride, _workspace, L0Hidden, L0HiddenStride);
         }
 
         /// <summary>
@@ -286,7 +286,7 @@ partial class Outer
 
             // Layer 0 backward (GRU). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
-            ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
+            ws.Slice(L0HiddenGradient, L0HiddenStride).Clear();
             // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
             global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride), ws.Slice(L0FinalHiddenGradient, L0HiddenStride), ws.Slice(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride));
             // t = 4

@@ -111,7 +111,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0."),
         };
 
@@ -127,7 +127,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride),
+            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
@@ -143,7 +143,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Cell + 0 * L0CellStride, L0CellStride),
+            0 => new global::System.Span<float>(_workspace, L0Cell, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCell exists for layers: 0."),
         };
 
@@ -181,15 +181,15 @@ namespace Demo
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
-            global::System.Array.Clear(_workspace, L0Cell + 0 * L0CellStride, L0CellStride);
+            global::System.Array.Clear(_workspace, L0Hidden, L0HiddenStride);
+            global::System.Array.Clear(_workspace, L0Cell, L0CellStride);
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
-            global::System.Array.Copy(_workspace, L0Cell + 3 * L0CellStride, _workspace, L0Cell + 0 * L0CellStride, L0CellStride);
+            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden, L0HiddenStride);
+            global::System.Array.Copy(_workspace, L0Cell + 3 * L0CellStride, _workspace, L0Cell, L0CellStride);
         }
 
         /// <summary>
@@ -267,7 +267,7 @@ namespace Demo
 
             // Layer 0 backward (LSTM). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
-            ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
+            ws.Slice(L0HiddenGradient, L0HiddenStride).Clear();
             // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
             global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0FinalHiddenGradient, L0HiddenStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride));
             ws.Slice(L0FinalCellGradient, L0CellStride).CopyTo(ws.Slice(L0CellGradient, L0CellStride));

@@ -130,8 +130,8 @@ namespace Demo.Regression
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride),
+            0 => new global::System.Span<float>(_workspace, L0Hidden, L0HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1Hidden, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0, 1."),
         };
 
@@ -148,8 +148,8 @@ namespace Demo.Regression
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1HiddenGradient + 0 * L1HiddenStride, L1HiddenStride),
+            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0HiddenStride),
+            1 => new global::System.Span<float>(_workspace, L1HiddenGradient, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0, 1."),
         };
 
@@ -200,15 +200,15 @@ namespace Demo.Regression
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
-            global::System.Array.Clear(_workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride);
+            global::System.Array.Clear(_workspace, L0Hidden, L0HiddenStride);
+            global::System.Array.Clear(_workspace, L1Hidden, L1HiddenStride);
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden + 0 * L0HiddenStride, L0HiddenStride);
-            global::System.Array.Copy(_workspace, L1Hidden + 3 * L1HiddenStride, _workspace, L1Hidden + 0 * L1HiddenStride, L1HiddenStride);
+            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden, L0HiddenStride);
+            global::System.Array.Copy(_workspace, L1Hidden + 3 * L1HiddenStride, _workspace, L1Hidden, L1HiddenStride);
         }
 
         /// <summary>
@@ -305,7 +305,7 @@ namespace Demo.Regression
 
             // Layer 1 backward (RNN (relu)). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
-            ws.Slice(L1HiddenGradient + 0 * L1HiddenStride, L1HiddenStride).Clear();
+            ws.Slice(L1HiddenGradient, L1HiddenStride).Clear();
             // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
             global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1FinalHiddenGradient, L1HiddenStride), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride));
             // t = 2
@@ -325,7 +325,7 @@ namespace Demo.Regression
 
             // Layer 0 backward (RNN (relu)). Each step's dh holds dL/dh_t from above and from later
             // steps; the step adds dL/dh_{t-1} into the previous slot.
-            ws.Slice(L0HiddenGradient + 0 * L0HiddenStride, L0HiddenStride).Clear();
+            ws.Slice(L0HiddenGradient, L0HiddenStride).Clear();
             // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
             global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0FinalHiddenGradient, L0HiddenStride), ws.Slice(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride));
             // t = 2
