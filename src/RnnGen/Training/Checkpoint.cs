@@ -28,6 +28,12 @@ namespace RnnGen;
 /// <c>__metadata__</c> holds <c>format</c> = <c>rnngen.checkpoint</c>, <c>format_version</c> = <c>1</c>,
 /// <c>optimizer</c> = the optimiser's PyTorch class name, and any caller entries.
 /// </para>
+/// <para>
+/// Configuration is code, not state: hyper-parameters, <see cref="Trainer{TInput, TTarget}.Clipping"/> and
+/// <see cref="Trainer{TInput, TTarget}.Schedule"/> are set up again before loading. So is the position of a
+/// contiguous-window loop, which follows from <see cref="Optimizer.StepCount"/> plus
+/// <see cref="Trainer{TInput, TTarget}.SkippedSteps"/> (or can be kept in the metadata).
+/// </para>
 /// </remarks>
 public static class Checkpoint
 {
