@@ -13,6 +13,7 @@ using System.IO;
 using System.Text;
 using RnnGen;
 using RnnGen.Data;
+using RnnGen.Inference;
 using RnnGen.Samples;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -88,33 +89,18 @@ static string Generate(ICharModel model, CharVocabulary vocabulary, string promp
 {
     CharStream stream = model.StartStream();
     var probabilities = new float[CharModels.Vocabulary];
+    var scratch = new float[vocabulary.Count];
     var random = new RnnRandom(seed);
     var text = new StringBuilder(prompt);
     foreach (char c in prompt)
         stream(vocabulary.IdOf(c), probabilities);
     for (int i = 0; i < length; i++)
     {
-        int token = Sample(probabilities.AsSpan(0, vocabulary.Count), temperature, ref random);
+        int token = Sampling.SampleWithTemperature(probabilities.AsSpan(0, vocabulary.Count), temperature, ref random, scratch);
         text.Append(vocabulary[token]);
         stream(token, probabilities);
     }
     return text.ToString();
-}
-
-// Draws an index with probability p^(1/temperature) / Σ p^(1/temperature), which is softmax(logits / temperature).
-static int Sample(ReadOnlySpan<float> probabilities, float temperature, ref RnnRandom random)
-{
-    double total = 0;
-    foreach (float p in probabilities)
-        total += Math.Pow(p, 1.0 / temperature);
-    double u = random.NextDouble() * total;
-    for (int i = 0; i < probabilities.Length; i++)
-    {
-        u -= Math.Pow(probabilities[i], 1.0 / temperature);
-        if (u < 0)
-            return i;
-    }
-    return probabilities.Length - 1;
 }
 
 /// <summary>Command-line options.</summary>

@@ -7,6 +7,7 @@ using System;
 using System.Globalization;
 using System.Text;
 using RnnGen;
+using RnnGen.Inference;
 using RnnGen.Data;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -77,28 +78,23 @@ static string Generate(TextLstm model, CharVocabulary vocabulary, string prompt,
 {
     var state = model.CreateState();
     var probabilities = new float[TextLstm.OutputSize];
+    var scratch = new float[vocabulary.Count];
     var random = new RnnRandom(7);
     var text = new StringBuilder(prompt);
     foreach (char c in prompt)
         model.Step(state, vocabulary.IdOf(c), probabilities);
     for (int i = 0; i < length; i++)
     {
-        double total = 0;
-        for (int id = 0; id < vocabulary.Count; id++)
-            total += Math.Pow(probabilities[id], 1.0 / temperature);
-        double u = random.NextDouble() * total;
-        int token = 0;
-        while (token < vocabulary.Count - 1 && (u -= Math.Pow(probabilities[token], 1.0 / temperature)) >= 0)
-            token++;
+        int token = Sampling.SampleWithTemperature(probabilities.AsSpan(0, vocabulary.Count), temperature, ref random, scratch);
         text.Append(vocabulary[token]);
         model.Step(state, token, probabilities);
     }
     return text.ToString();
 }
 
-// An embedding of width 4 over 4 letters is the lecture's one-hot input times a learned matrix.
+// The lecture's network: one-hot letters h, e, l, o in, a vanilla RNN, next-letter probabilities out.
 [RnnModel(SequenceLength = 4, BatchSize = 1)]
-[Embedding(4, 4)]
+[OneHot(4)]
 [SimpleRnn(8)]
 [Dense(4, Activation = DenseActivation.Softmax)]
 internal sealed partial class HelloRnn { }
