@@ -439,6 +439,8 @@ public sealed class TrainerTests
         public Span<float> InitialCell(int layer) => inner.InitialCell(layer);
         public Span<float> FinalCell(int layer) => inner.FinalCell(layer);
         public Span<float> InitialCellGradient(int layer) => inner.InitialCellGradient(layer);
+        public Span<float> FinalHiddenGradient(int layer) => inner.FinalHiddenGradient(layer);
+        public Span<float> FinalCellGradient(int layer) => inner.FinalCellGradient(layer);
         public void ResetState() => inner.ResetState();
         public void CarryState() => inner.CarryState();
         public void ZeroGradients() => inner.ZeroGradients();
