@@ -125,6 +125,37 @@ public sealed class TokenStreamBatcher
         }
     }
 
+    /// <summary>
+    /// Fills a window of <paramref name="length"/> ≤ T steps starting at <paramref name="position"/> of every stream, for
+    /// truncated BPTT with a random truncation length. Steps past <paramref name="length"/> are padding: input 0 and
+    /// target <see cref="Losses.IgnoreIndex"/>; give the model every sequence's length as <paramref name="length"/>.
+    /// </summary>
+    /// <param name="position">Step within each stream where the window starts.</param>
+    /// <param name="length">Steps in the window, 1 to T; the last target must lie inside the stream.</param>
+    /// <param name="inputs">Receives the tokens, [T, B] time-major; length T·B.</param>
+    /// <param name="targets">Receives the next token of each input, [T, B] time-major; length T·B.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The window does not fit in the streams.</exception>
+    /// <exception cref="ArgumentException">A buffer's length is not T·B.</exception>
+    public void FillWindowAt(int position, int length, Span<int> inputs, Span<int> targets)
+    {
+        if (length < 1 || length > SequenceLength)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"Window length must be in [1, {SequenceLength}].");
+        if (position < 0 || (long)position + length + 1 > StreamLength)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"A window of {length} steps must start in [0, {StreamLength - length - 1}] so its last target stays inside the stream of {StreamLength} tokens.");
+        CheckBuffers(inputs, targets);
+        int batch = BatchSize;
+        ReadOnlySpan<int> tokens = _tokens;
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<int> slice = tokens.Slice(b * StreamLength + position, length + 1);
+            for (int t = 0; t < SequenceLength; t++)
+            {
+                inputs[t * batch + b] = t < length ? slice[t] : 0;
+                targets[t * batch + b] = t < length ? slice[t + 1] : Losses.IgnoreIndex;
+            }
+        }
+    }
+
     private void CheckBuffers(Span<int> inputs, Span<int> targets)
     {
         int expected = SequenceLength * BatchSize;

@@ -48,6 +48,7 @@ public sealed class Trainer<TInput, TTarget>
         InputBuffer = new TInput[model.InputLength];
         TargetBuffer = new TTarget[model.TargetLength];
         OutputBuffer = new float[model.OutputLength];
+        LengthBuffer = new int[model.BatchSize];
     }
 
     /// <summary>The model being trained.</summary>
@@ -80,6 +81,8 @@ public sealed class Trainer<TInput, TTarget>
 
     internal float[] OutputBuffer { get; }
 
+    internal int[] LengthBuffer { get; }
+
     /// <summary>
     /// One step on one batch of independent sequences, starting from the model's initial state as it is (zero unless
     /// set; call <see cref="IRnnModel.ResetState"/> first when a previous pass changed it).
@@ -110,13 +113,38 @@ public sealed class Trainer<TInput, TTarget>
         return result;
     }
 
-    private TrainerStepResult Train(ReadOnlySpan<TInput> inputs, ReadOnlySpan<TTarget> targets)
+    /// <summary>
+    /// <see cref="TrainWindow(ReadOnlySpan{TInput}, ReadOnlySpan{TTarget})"/> for a model declared with
+    /// <c>VariableLength = true</c>: every sequence stops after its own length, so the carried state is the state at that
+    /// step. This is truncated BPTT with a window length chosen per call, at most the model's T.
+    /// </summary>
+    /// <param name="inputs">The window's inputs, padded to <see cref="IRnnModel.InputLength"/> elements.</param>
+    /// <param name="lengths">Steps of each sequence, B values in [1, T].</param>
+    /// <param name="targets">The window's targets; padded steps are ignored.</param>
+    /// <exception cref="InvalidOperationException">The model was not declared with <c>VariableLength = true</c>.</exception>
+    public TrainerStepResult TrainWindow(ReadOnlySpan<TInput> inputs, ReadOnlySpan<int> lengths, ReadOnlySpan<TTarget> targets)
+    {
+        if (Model is not IVariableLengthRnnModel<TInput, TTarget>)
+            throw new InvalidOperationException($"{Model.GetType().Name} takes no per-sequence lengths; declare it with [RnnModel(VariableLength = true)].");
+        TrainerStepResult result = Train(inputs, targets, lengths, variableLength: true);
+        if (!result.Skipped || FinalStateIsFinite())
+            Model.CarryState();
+        else
+            Model.ResetState();
+        return result;
+    }
+
+    private TrainerStepResult Train(ReadOnlySpan<TInput> inputs, ReadOnlySpan<TTarget> targets) => Train(inputs, targets, default, variableLength: false);
+
+    private TrainerStepResult Train(ReadOnlySpan<TInput> inputs, ReadOnlySpan<TTarget> targets, ReadOnlySpan<int> lengths, bool variableLength)
     {
         Schedule?.Apply(Optimizer);
         float learningRate = Optimizer.LearningRate;
 
         Model.ZeroGradients();
-        float loss = Model.ComputeGradients(inputs, targets);
+        float loss = variableLength
+            ? ((IVariableLengthRnnModel<TInput, TTarget>)Model).ComputeGradients(inputs, lengths, targets)
+            : Model.ComputeGradients(inputs, targets);
         Span<float> gradients = Model.Parameters.Gradients;
         TrainerClipping clipping = Clipping;
         // One pass gives both the reported norm and the finiteness guard: the norm is finite exactly when every

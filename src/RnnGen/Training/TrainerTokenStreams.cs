@@ -13,7 +13,7 @@ public static class TrainerTokenStreams
 {
     /// <summary>
     /// Trains on contiguous window <paramref name="window"/> of the epoch with stateful truncated BPTT
-    /// (<see cref="Trainer{TInput, TTarget}.TrainWindow"/>). Window 0 starts every stream from a zero state; each later
+    /// (<see cref="Trainer{TInput, TTarget}.TrainWindow(ReadOnlySpan{TInput}, ReadOnlySpan{TTarget})"/>). Window 0 starts every stream from a zero state; each later
     /// window continues from the state the previous one left, so call the windows of an epoch in increasing order.
     /// </summary>
     /// <param name="trainer">The trainer of a token model.</param>
@@ -46,6 +46,43 @@ public static class TrainerTokenStreams
         batcher.FillRandomWindow(ref trainer.Random, trainer.InputBuffer, trainer.TargetBuffer);
         trainer.Model.ResetState();
         return trainer.TrainBatch(trainer.InputBuffer, trainer.TargetBuffer);
+    }
+
+    /// <summary>
+    /// Stateful truncated BPTT with a random truncation length: trains on a window of k steps starting at
+    /// <paramref name="position"/> of every stream, k drawn uniformly from [<paramref name="minimumLength"/>, T] with
+    /// <see cref="Trainer{TInput, TTarget}.Random"/>, carries the state at step k into the next window, and advances
+    /// <paramref name="position"/> by k. Position 0 starts every stream from a zero state. The model must be declared with
+    /// <c>VariableLength = true</c>, which lets one compiled shape run windows of any length up to T.
+    /// </summary>
+    /// <param name="trainer">The trainer of a variable-length token model.</param>
+    /// <param name="batcher">The training stream, cut with the model's T and B.</param>
+    /// <param name="position">Where the window starts in each stream; advanced past it on return.</param>
+    /// <param name="minimumLength">Shortest window, 1 to T.</param>
+    /// <param name="result">The step's result when one was taken.</param>
+    /// <returns>False, with nothing trained, once the streams are exhausted: start the next epoch at position 0.</returns>
+    public static bool TryTrainRandomLengthWindow(this Trainer<int, int> trainer, TokenStreamBatcher batcher, ref int position, int minimumLength, out TrainerStepResult result)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        RequireShape(trainer, batcher);
+        int steps = trainer.Model.SequenceLength;
+        if (minimumLength < 1 || minimumLength > steps)
+            throw new ArgumentOutOfRangeException(nameof(minimumLength), minimumLength, $"The shortest window must be in [1, {steps}].");
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        int remaining = batcher.StreamLength - 1 - position;
+        if (remaining < 1)
+        {
+            result = default;
+            return false;
+        }
+        int length = Math.Min(minimumLength + trainer.Random.NextInt(steps - minimumLength + 1), remaining);
+        batcher.FillWindowAt(position, length, trainer.InputBuffer, trainer.TargetBuffer);
+        trainer.LengthBuffer.AsSpan().Fill(length);
+        if (position == 0)
+            trainer.Model.ResetState();
+        position += length;
+        result = trainer.TrainWindow(trainer.InputBuffer, trainer.LengthBuffer, trainer.TargetBuffer);
+        return true;
     }
 
     /// <summary>
