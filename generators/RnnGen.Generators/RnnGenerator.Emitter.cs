@@ -358,7 +358,12 @@ public sealed partial class RnnGenerator
                     HasLstm |= layer.HasCellState;
                     directions += layer.DirectionCount;
                 }
-                Unrolled = (long)model.SequenceLength * directions <= Limits.UnrollBudget;
+                Unrolled = model.Unroll switch
+                {
+                    Unrolling.Full => true,
+                    Unrolling.Loop => false,
+                    _ => (long)model.SequenceLength * directions <= Limits.UnrollBudget,
+                };
             }
 
             public ModelSpec Model { get; }

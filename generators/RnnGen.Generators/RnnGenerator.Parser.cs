@@ -76,6 +76,7 @@ public sealed partial class RnnGenerator
 
             int sequenceLength = 0, batchSize = 1;
             bool variableLength = false, streaming = false, encoder = false;
+            var unroll = Unrolling.Auto;
             Location? streamingLocation = null;
             InputSpec? input = null;
             HeadSpec? head = null;
@@ -107,6 +108,7 @@ public sealed partial class RnnGenerator
                         variableLength = reader.ReadBool("VariableLength", false);
                         streaming = reader.ReadBool("Streaming", false);
                         encoder = reader.ReadBool("Encoder", false);
+                        unroll = (Unrolling)reader.ReadEnum("Unroll", 0, "TimeUnrolling", "Auto, Full, Loop", 3, diagnostics);
                         streamingLocation = reader.NamedArgumentLocation("Streaming");
                         break;
                     case "InputAttribute":
@@ -195,7 +197,8 @@ public sealed partial class RnnGenerator
                 new EquatableArray<LayerSpec>(stacked),
                 head,
                 variableLength,
-                streaming);
+                streaming,
+                unroll);
 
             long floats = BufferLayout.TotalFloats(model);
             if (floats > Limits.WorkspaceFloats)

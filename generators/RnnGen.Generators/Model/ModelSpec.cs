@@ -11,7 +11,8 @@ internal sealed record ModelSpec(
     EquatableArray<LayerSpec> Layers,
     HeadSpec? Head,
     bool VariableLength,
-    bool Streaming)
+    bool Streaming,
+    Unrolling Unroll)
 {
     public LayerSpec TopLayer => Layers[Layers.Count - 1];
 
@@ -78,6 +79,13 @@ internal enum Activation
 {
     Tanh = 0,
     Relu = 1,
+}
+
+internal enum Unrolling
+{
+    Auto = 0,
+    Full = 1,
+    Loop = 2,
 }
 
 internal enum Merge

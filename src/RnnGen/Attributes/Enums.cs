@@ -27,6 +27,17 @@ public enum OutputSteps
     LastStep = 1,
 }
 
+/// <summary>How the generated code walks the time steps.</summary>
+public enum TimeUnrolling
+{
+    /// <summary>Written out step by step up to a code-size budget (256 steps × directions), a loop beyond it.</summary>
+    Auto = 0,
+    /// <summary>Every step written out with literal buffer offsets, whatever the length.</summary>
+    Full = 1,
+    /// <summary>A loop over constant strides, whatever the length: the smallest code.</summary>
+    Loop = 2,
+}
+
 /// <summary>How a bidirectional layer combines its forward and reverse outputs.</summary>
 public enum BidirectionalMerge
 {

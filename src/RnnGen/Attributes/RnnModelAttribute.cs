@@ -29,6 +29,10 @@ public sealed class RnnModelAttribute : Attribute
     /// <summary>Declares a seq2seq encoder: no <see cref="DenseAttribute"/> head; <c>Forward</c> produces final states
     /// for a decoder, and <c>Backward</c> propagates the decoder's gradient with respect to them.</summary>
     public bool Encoder { get; set; }
+
+    /// <summary>Whether the time loop is written out step by step or kept as a loop; <see cref="TimeUnrolling.Auto"/>
+    /// by default.</summary>
+    public TimeUnrolling Unroll { get; set; }
 }
 
 /// <summary>Float-vector input of <see cref="Size"/> features per time step.</summary>

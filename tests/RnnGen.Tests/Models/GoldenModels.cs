@@ -94,3 +94,16 @@ public partial class RnnTanhLast { }
 [Lstm(7)]
 [Dense(11, Activation = DenseActivation.Softmax)]
 public partial class LstmEmbedding { }
+
+[RnnModel(SequenceLength = 5, BatchSize = 3, Unroll = TimeUnrolling.Loop)]
+[Input(4)]
+[Lstm(7)]
+[Dense(6, Activation = DenseActivation.Softmax)]
+public partial class LstmL1Looped { }
+
+[RnnModel(SequenceLength = 5, BatchSize = 2, Unroll = TimeUnrolling.Loop)]
+[Input(4)]
+[Gru(6)]
+[Gru(5)]
+[Dense(6)]
+public partial class GruL2Looped { }
