@@ -38,6 +38,10 @@ public sealed class GeneratorFuzzTests
     [Fact]
     public void RandomAndMutatedDeclarations_TenThousand_NeverThrowAndAlwaysExplainRejections()
     {
+        // Cases with Layers = int.MaxValue would exhaust the machine's memory if rejected layer counts were still
+        // expanded, so that is checked cheaply first.
+        Assert.True(RejectedLayerCountIsNotExpanded(), "the generator expands a rejected Layers = 5,000,000 (see GeneratorRegressionTests.HugeLayerCount_ReportsRnn0008_WithoutExpandingLayers); fuzzing int.MaxValue would exhaust memory");
+
         var stopwatch = Stopwatch.StartNew();
         var fuzzer = new DeclarationFuzzer(Seed);
         var cases = new FuzzCase[CaseCount];
@@ -69,6 +73,14 @@ public sealed class GeneratorFuzzTests
                           $"{generated} generated source, {CaseCount - generated} did not; compiled {compiledValid} valid and {compiledMutated} mutated.");
         Assert.Equal(CaseCount / CompileEveryNth, compiledValid);
         Assert.True(failures.Count == 0, failures.Summary());
+    }
+
+    private static bool RejectedLayerCountIsNotExpanded()
+    {
+        var canary = new FuzzCase(-1, "canary", new[] { "using RnnGen;\n[RnnModel(SequenceLength = 4)]\n[Input(3)]\n[Gru(4, Layers = 5_000_000)]\n[Dense(2)]\npublic partial class Deep { }\n" }, false);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        CreateDriver().RunGenerators(CreateCompilation(canary));
+        return GC.GetAllocatedBytesForCurrentThread() - before < 64L << 20;
     }
 
     /// <summary>Runs the generator alone and checks the invariants that need no full compilation.</summary>
