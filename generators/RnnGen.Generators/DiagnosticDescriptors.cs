@@ -33,13 +33,13 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MissingInput = Create(
         "RNN0004",
         "Model has no input",
-        "The model '{0}' has no input; add [Input(size)] for float vectors or [Embedding(vocabulary, size)] for token ids",
+        "The model '{0}' has no input; add [Input(size)] for float vectors, or [Embedding(vocabulary, size)] or [OneHot(vocabulary)] for token ids",
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor ConflictingInputs = Create(
         "RNN0005",
         "Model has more than one input",
-        "The model '{0}' declares both [Input] and [Embedding]; keep exactly one",
+        "The model '{0}' declares more than one of [Input], [Embedding] and [OneHot]; keep exactly one",
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor MissingRecurrentLayer = Create(

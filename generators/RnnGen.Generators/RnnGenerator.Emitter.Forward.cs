@@ -77,6 +77,7 @@ public sealed partial class RnnGenerator
                     : "/// <summary>Expands each token id into its one-hot vector x[t, b].</summary>");
                 using (w.Block($"private {ReadOnlySpan} Encode({IntSpan} tokens)"))
                 {
+                    w.Line($"{Kernels}.Embedding.ValidateTokens(tokens, VocabularySize, \"inputs\");");
                     w.Line($"{Span} encoded = new {Span}(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);");
                     w.Line(m.Input.Kind == InputKind.Embedding
                         ? $"{Kernels}.Embedding.Gather(Parameters.Values.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);"

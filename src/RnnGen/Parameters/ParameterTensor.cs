@@ -49,6 +49,8 @@ public sealed class ParameterTensor
         }
         if (length > int.MaxValue)
             throw new ArgumentException($"Tensor '{name}' has more than {int.MaxValue} elements.", nameof(shape));
+        if (!float.IsFinite(initBound))
+            throw new ArgumentOutOfRangeException(nameof(initBound), initBound, $"Tensor '{name}' needs a finite initialisation bound a for U(-a, a); a = 0 gives zeros.");
         Name = name;
         _shape = (int[])shape.Clone();
         Offset = offset;

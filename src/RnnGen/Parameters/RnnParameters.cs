@@ -34,7 +34,9 @@ public sealed class RnnParameters
             if (!_byName.TryAdd(tensor.Name, tensor))
                 throw new ArgumentException($"Tensor name '{tensor.Name}' appears twice.", nameof(tensors));
             _tensors[i] = tensor;
-            next = checked(next + tensor.Length);
+            if ((long)next + tensor.Length > Array.MaxLength)
+                throw new ArgumentException($"The tensors hold more than {Array.MaxLength} floats together, more than one array can; '{tensor.Name}' ends at {(long)next + tensor.Length}.", nameof(tensors));
+            next += tensor.Length;
         }
         _values = new float[next];
         _gradients = new float[next];
@@ -115,18 +117,18 @@ public sealed class RnnParameters
     public void CopyValuesFrom(RnnParameters source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        RequireSameLayout(source);
+        RequireSameLayout(source, nameof(source));
         source._values.AsSpan().CopyTo(_values);
     }
 
-    internal void RequireSameLayout(RnnParameters other)
+    internal void RequireSameLayout(RnnParameters other, string parameterName)
     {
         if (other._tensors.Length != _tensors.Length)
-            throw new ArgumentException($"Parameter layouts differ: {other._tensors.Length} tensors vs {_tensors.Length}.", nameof(other));
+            throw new ArgumentException($"Parameter layouts differ: {other._tensors.Length} tensors vs {_tensors.Length}.", parameterName);
         for (int i = 0; i < _tensors.Length; i++)
         {
             if (other._tensors[i].Name != _tensors[i].Name || !other._tensors[i].Shape.SequenceEqual(_tensors[i].Shape))
-                throw new ArgumentException($"Parameter layouts differ at tensor {i}: {other._tensors[i]} vs {_tensors[i]}.", nameof(other));
+                throw new ArgumentException($"Parameter layouts differ at tensor {i}: {other._tensors[i]} vs {_tensors[i]}.", parameterName);
         }
     }
 }

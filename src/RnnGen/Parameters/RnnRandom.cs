@@ -51,6 +51,9 @@ public struct RnnRandom
     /// <summary>Next 64 random bits.</summary>
     public ulong NextUInt64()
     {
+        // default(RnnRandom) has the all-zero state, a fixed point of xoshiro; treat it as seed 0 instead of returning 0 forever.
+        if ((_s0 | _s1 | _s2 | _s3) == 0)
+            this = new RnnRandom(0);
         ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
         ulong t = _s1 << 17;
         _s2 ^= _s0;
@@ -87,6 +90,10 @@ public struct RnnRandom
     /// <summary>Fills with U(<paramref name="low"/>, <paramref name="high"/>).</summary>
     public void FillUniform(Span<float> destination, float low, float high)
     {
+        if (!float.IsFinite(low))
+            throw new ArgumentOutOfRangeException(nameof(low), low, "The lower bound must be finite.");
+        if (!float.IsFinite(high) || high < low)
+            throw new ArgumentOutOfRangeException(nameof(high), high, $"The upper bound must be finite and >= low ({low}).");
         float width = high - low;
         for (int i = 0; i < destination.Length; i++)
             destination[i] = low + width * NextSingle();
@@ -95,6 +102,10 @@ public struct RnnRandom
     /// <summary>Fills with N(<paramref name="mean"/>, <paramref name="std"/>²) by the Box–Muller transform.</summary>
     public void FillNormal(Span<float> destination, float mean, float std)
     {
+        if (!float.IsFinite(mean))
+            throw new ArgumentOutOfRangeException(nameof(mean), mean, "The mean must be finite.");
+        if (!float.IsFinite(std) || std < 0)
+            throw new ArgumentOutOfRangeException(nameof(std), std, "The standard deviation must be finite and >= 0.");
         for (int i = 0; i < destination.Length; i += 2)
         {
             double u1 = 1.0 - NextDouble();

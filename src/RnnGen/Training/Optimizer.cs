@@ -27,7 +27,9 @@ public abstract class Optimizer
     {
         ArgumentNullException.ThrowIfNull(parameters);
         Parameters = parameters;
-        LearningRate = learningRate;
+        if (!float.IsFinite(learningRate) || learningRate < 0)
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be finite and >= 0.");
+        _learningRate = learningRate;
     }
 
     /// <summary>PyTorch's class name for this optimiser, for example <c>Adam</c>; checkpoints record it.</summary>

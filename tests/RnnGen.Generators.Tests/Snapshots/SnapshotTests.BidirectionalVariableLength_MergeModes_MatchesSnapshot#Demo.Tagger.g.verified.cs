@@ -386,6 +386,7 @@ namespace Demo
         /// <summary>Expands each token id into its one-hot vector x[t, b].</summary>
         private global::System.ReadOnlySpan<float> Encode(global::System.ReadOnlySpan<int> tokens)
         {
+            global::RnnGen.Kernels.Embedding.ValidateTokens(tokens, VocabularySize, "inputs");
             global::System.Span<float> encoded = new global::System.Span<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);
             global::RnnGen.Kernels.OneHot.Encode(tokens, encoded, VocabularySize);
             return encoded;

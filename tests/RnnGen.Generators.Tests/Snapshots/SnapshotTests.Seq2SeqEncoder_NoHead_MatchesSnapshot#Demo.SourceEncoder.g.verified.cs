@@ -206,6 +206,7 @@ namespace Demo
         /// <summary>Looks up each token's embedding row: x[t, b] = embedding.weight[token[t, b]].</summary>
         private global::System.ReadOnlySpan<float> Encode(global::System.ReadOnlySpan<int> tokens)
         {
+            global::RnnGen.Kernels.Embedding.ValidateTokens(tokens, VocabularySize, "inputs");
             global::System.Span<float> encoded = new global::System.Span<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);
             global::RnnGen.Kernels.Embedding.Gather(Parameters.Values.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);
             return encoded;

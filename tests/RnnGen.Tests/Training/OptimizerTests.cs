@@ -216,9 +216,9 @@ public sealed class OptimizerTests
     {
         RnnParameters p = TrainingTestData.Block(2);
         Assert.Throws<ArgumentNullException>(() => new Adam(null!));
-        AssertOutOfRange("LearningRate", () => new SGD(p, -0.1f));
-        AssertOutOfRange("LearningRate", () => new Adam(p, float.NaN));
-        AssertOutOfRange("LearningRate", () => new RMSprop(p, float.PositiveInfinity));
+        AssertOutOfRange("learningRate", () => new SGD(p, -0.1f));
+        AssertOutOfRange("learningRate", () => new Adam(p, float.NaN));
+        AssertOutOfRange("learningRate", () => new RMSprop(p, float.PositiveInfinity));
         AssertOutOfRange("momentum", () => new SGD(p, 0.1f, momentum: -0.5));
         AssertOutOfRange("dampening", () => new SGD(p, 0.1f, dampening: double.NaN));
         AssertOutOfRange("weightDecay", () => new SGD(p, 0.1f, weightDecay: -1));
