@@ -53,7 +53,7 @@ public static class KernelThreading
         return scope;
     }
 
-    /// <summary>Restores the calling thread's previous thread count when disposed.</summary>
+    /// <summary>Restores the calling thread's previous thread count when disposed; a <see langword="default"/> scope does nothing.</summary>
     public readonly struct Scope : IDisposable
     {
         private readonly int _previous;
@@ -61,7 +61,11 @@ public static class KernelThreading
         internal Scope(int previous) => _previous = previous;
 
         /// <summary>Restores the thread count that was in force when the scope was entered.</summary>
-        public void Dispose() => t_threads = _previous;
+        public void Dispose()
+        {
+            if (_previous != 0)
+                t_threads = _previous;
+        }
     }
 
     /// <summary>Threads to split a product of <paramref name="flops"/> operations over, or 1 to run it inline.</summary>
