@@ -61,13 +61,15 @@ public static partial class Gemm
         }
     }
 
-    // Four columns of A sit m floats apart per step, so a strip is packed into a contiguous [kc × 4] buffer first:
-    // unpacked, a large power-of-two m maps every step to the same L1 set.
+    // Columns of A sit lda floats apart per step, so strips are packed into contiguous [kc × 4] buffers first:
+    // unpacked, a large power-of-two lda maps every step to the same L1 set. Sixteen columns are packed per pass so
+    // each step reads one whole cache line of A rather than a quarter of one. lda is a parameter, not m, so that a
+    // parallel part can take a band of columns.
     [SkipLocalsInit]
-    private static void TransposedAFma(ref float a, ref float b, ref float c, int m, int n, int k, bool accumulate)
+    private static void TransposedAFma(ref float a, nint lda, ref float b, ref float c, int m, int n, int k, bool accumulate)
     {
-        Span<float> packed = stackalloc float[4 * 2 * KBlock];
-        ref float strip = ref MemoryMarshal.GetReference(packed);
+        Span<float> packed = stackalloc float[PackColumns * 2 * KBlock];
+        ref float strips = ref MemoryMarshal.GetReference(packed);
         int kBlock = InnerBlock(k);
         for (int p0 = 0; p0 < k; p0 += kBlock)
         {
@@ -79,16 +81,47 @@ public static partial class Gemm
                 int nc = Math.Min(nBlock, n - j0);
                 ref float bPanel = ref Unsafe.Add(ref b, (nint)p0 * n + j0);
                 int i = 0;
-                for (; i <= m - 4; i += 4)
+                while (i <= m - 4)
                 {
-                    ref float aColumns = ref Unsafe.Add(ref a, (nint)p0 * m + i);
-                    for (int p = 0; p < kc; p++)
-                        Vector128.LoadUnsafe(ref aColumns, (nuint)p * (nuint)m).StoreUnsafe(ref strip, (nuint)(4 * p));
-                    OuterRows4(ref strip, 1, 4, ref bPanel, n, ref Unsafe.Add(ref c, (nint)i * n + j0), n, nc, kc, load);
+                    int width = Math.Min(PackColumns, (m - i) & ~3);
+                    PackColumnStrips(ref Unsafe.Add(ref a, p0 * lda + i), lda, ref strips, width, kc);
+                    for (int s = 0; s < width; s += 4)
+                        OuterRows4(ref Unsafe.Add(ref strips, s * kc), 1, 4, ref bPanel, n, ref Unsafe.Add(ref c, (nint)(i + s) * n + j0), n, nc, kc, load);
+                    i += width;
                 }
                 for (; i < m; i++)
-                    OuterRow1(ref Unsafe.Add(ref a, (nint)p0 * m + i), m, ref bPanel, n, ref Unsafe.Add(ref c, (nint)i * n + j0), nc, kc, load);
+                    OuterRow1(ref Unsafe.Add(ref a, p0 * lda + i), lda, ref bPanel, n, ref Unsafe.Add(ref c, (nint)i * n + j0), nc, kc, load);
             }
+        }
+    }
+
+    // Columns of A packed per pass of TransposedAFma: one 64-byte line.
+    private const int PackColumns = 16;
+
+    // Strip s (columns 4s..4s+3) of the width-column band lands at strips[s·kc·4 ..], one Vector128 per step.
+    private static void PackColumnStrips(ref float a, nint lda, ref float strips, int width, int kc)
+    {
+        nint stripFloats = 4 * (nint)kc;
+        if (width == PackColumns)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                ref float row = ref Unsafe.Add(ref a, p * lda);
+                nint at = 4 * (nint)p;
+                Vector256<float> low = Vector256.LoadUnsafe(ref row);
+                Vector256<float> high = Vector256.LoadUnsafe(ref row, 8);
+                low.GetLower().StoreUnsafe(ref Unsafe.Add(ref strips, at));
+                low.GetUpper().StoreUnsafe(ref Unsafe.Add(ref strips, stripFloats + at));
+                high.GetLower().StoreUnsafe(ref Unsafe.Add(ref strips, 2 * stripFloats + at));
+                high.GetUpper().StoreUnsafe(ref Unsafe.Add(ref strips, 3 * stripFloats + at));
+            }
+            return;
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            ref float row = ref Unsafe.Add(ref a, p * lda);
+            for (int s = 0; s < width; s += 4)
+                Vector128.LoadUnsafe(ref row, (nuint)s).StoreUnsafe(ref Unsafe.Add(ref strips, s * kc + 4 * (nint)p));
         }
     }
 
@@ -110,6 +143,8 @@ public static partial class Gemm
     private static void DotRow1(ref float a, ref float b, ref float c, nint ld, int nc, int kc, bool load)
     {
         int j = 0;
+        for (; j <= nc - 8; j += 8)
+            Dot1x8(ref a, ref Unsafe.Add(ref b, j * ld), ref Unsafe.Add(ref c, j), ld, kc, load);
         for (; j <= nc - 4; j += 4)
             Dot1x4(ref a, ref Unsafe.Add(ref b, j * ld), ref Unsafe.Add(ref c, j), ld, kc, load);
         for (; j < nc; j++)
@@ -204,6 +239,46 @@ public static partial class Gemm
         Store4(ref c, r, load);
     }
 
+    // Eight rows of B share each load of the A row (9 loads feed 8 FMAs), the eight chains cover the FMA latency, and
+    // one reduction tree yields all eight dot products as a single vector.
+    private static void Dot1x8(ref float a, ref float b0, ref float c, nint ld, int kc, bool load)
+    {
+        ref float b1 = ref Unsafe.Add(ref b0, ld);
+        ref float b2 = ref Unsafe.Add(ref b0, 2 * ld);
+        ref float b3 = ref Unsafe.Add(ref b0, 3 * ld);
+        ref float b4 = ref Unsafe.Add(ref b0, 4 * ld);
+        ref float b5 = ref Unsafe.Add(ref b0, 5 * ld);
+        ref float b6 = ref Unsafe.Add(ref b0, 6 * ld);
+        ref float b7 = ref Unsafe.Add(ref b0, 7 * ld);
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        Vector256<float> s4 = default, s5 = default, s6 = default, s7 = default;
+        int p = 0;
+        for (; p <= kc - 8; p += 8)
+        {
+            nuint u = (nuint)p;
+            Vector256<float> x = Vector256.LoadUnsafe(ref a, u);
+            s0 = Fma.MultiplyAdd(x, Vector256.LoadUnsafe(ref b0, u), s0);
+            s1 = Fma.MultiplyAdd(x, Vector256.LoadUnsafe(ref b1, u), s1);
+            s2 = Fma.MultiplyAdd(x, Vector256.LoadUnsafe(ref b2, u), s2);
+            s3 = Fma.MultiplyAdd(x, Vector256.LoadUnsafe(ref b3, u), s3);
+            s4 = Fma.MultiplyAdd(x, Vector256.LoadUnsafe(ref b4, u), s4);
+            s5 = Fma.MultiplyAdd(x, Vector256.LoadUnsafe(ref b5, u), s5);
+            s6 = Fma.MultiplyAdd(x, Vector256.LoadUnsafe(ref b6, u), s6);
+            s7 = Fma.MultiplyAdd(x, Vector256.LoadUnsafe(ref b7, u), s7);
+        }
+        Vector256<float> r = Sum8(s0, s1, s2, s3, s4, s5, s6, s7);
+        for (; p < kc; p++)
+        {
+            Vector256<float> y = Vector256.Create(
+                Unsafe.Add(ref b0, p), Unsafe.Add(ref b1, p), Unsafe.Add(ref b2, p), Unsafe.Add(ref b3, p),
+                Unsafe.Add(ref b4, p), Unsafe.Add(ref b5, p), Unsafe.Add(ref b6, p), Unsafe.Add(ref b7, p));
+            r = Fma.MultiplyAdd(Vector256.Create(Unsafe.Add(ref a, p)), y, r);
+        }
+        if (load)
+            r += Vector256.LoadUnsafe(ref c);
+        r.StoreUnsafe(ref c);
+    }
+
     private static float Dot(ref float x, ref float y, int length)
     {
         Vector256<float> s0 = default, s1 = default;
@@ -229,6 +304,15 @@ public static partial class Gemm
     {
         Vector256<float> h = Avx.HorizontalAdd(Avx.HorizontalAdd(v0, v1), Avx.HorizontalAdd(v2, v3));
         return h.GetLower() + h.GetUpper();
+    }
+
+    // Eight full reductions in six hadds, two lane permutes and one add; element r of the result is the sum of vr.
+    private static Vector256<float> Sum8(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
+        Vector256<float> v4, Vector256<float> v5, Vector256<float> v6, Vector256<float> v7)
+    {
+        Vector256<float> low = Avx.HorizontalAdd(Avx.HorizontalAdd(v0, v1), Avx.HorizontalAdd(v2, v3));
+        Vector256<float> high = Avx.HorizontalAdd(Avx.HorizontalAdd(v4, v5), Avx.HorizontalAdd(v6, v7));
+        return Avx.Permute2x128(low, high, 0x20) + Avx.Permute2x128(low, high, 0x31);
     }
 
     private static void Store4(ref float c, Vector128<float> value, bool load)

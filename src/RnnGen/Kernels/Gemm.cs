@@ -13,7 +13,8 @@ namespace RnnGen.Kernels;
 /// </summary>
 /// <remarks>
 /// On x64 with AVX2 and FMA the products run register-blocked <see cref="Vector256{T}"/> micro-kernels with cache
-/// blocking over <c>k</c> and <c>n</c> (tuned for a 32 KiB L1d and a 512 KiB L2). Elsewhere they fall back to
+/// blocking over <c>k</c> and <c>n</c> (tuned for a 32 KiB L1d and a 512 KiB L2), and large products split into row
+/// bands across threads inside a <see cref="KernelThreading.Enable"/> scope. Elsewhere they fall back to
 /// row-wise <see cref="TensorPrimitives"/> dot products and multiply-adds, which vectorise portably.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
@@ -37,7 +38,10 @@ public static partial class Gemm
         if (IsTrivial(c, m, n, k, accumulate))
             return;
         if (UseFma)
-            TransposedBFma(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate);
+        {
+            if (!TryMultiplyParallel(ProductForm.TransposedB, a, b, c, m, n, k, accumulate))
+                TransposedBFma(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate);
+        }
         else
             TransposedBPortable(a, b, c, m, n, k, accumulate);
     }
@@ -58,7 +62,10 @@ public static partial class Gemm
         if (IsTrivial(c, m, n, k, accumulate))
             return;
         if (UseFma)
-            MultiplyFma(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate);
+        {
+            if (!TryMultiplyParallel(ProductForm.Plain, a, b, c, m, n, k, accumulate))
+                MultiplyFma(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate);
+        }
         else
             MultiplyPortable(a, b, c, m, n, k, accumulate);
     }
@@ -79,7 +86,10 @@ public static partial class Gemm
         if (IsTrivial(c, m, n, k, accumulate))
             return;
         if (UseFma)
-            TransposedAFma(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate);
+        {
+            if (!TryMultiplyParallel(ProductForm.TransposedA, a, b, c, m, n, k, accumulate))
+                TransposedAFma(ref MemoryMarshal.GetReference(a), m, ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate);
+        }
         else
             TransposedAPortable(a, b, c, m, n, k, accumulate);
     }

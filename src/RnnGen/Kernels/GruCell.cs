@@ -36,6 +36,12 @@ public static class GruCell
         KernelGuard.Length(hPrev.Length, state, "batch × hidden", nameof(hPrev));
         KernelGuard.Length(h.Length, state, "batch × hidden", nameof(h));
 
+        if (Activations.IsSupported)
+        {
+            for (int b = 0; b < batch; b++)
+                ForwardRowFused(gx.Slice(3 * hidden * b, 3 * hidden), gh.Slice(3 * hidden * b, 3 * hidden), hPrev.Slice(hidden * b, hidden), h.Slice(hidden * b, hidden), hidden);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             Span<float> row = gx.Slice(3 * hidden * b, 3 * hidden);
@@ -85,6 +91,42 @@ public static class GruCell
             int g = 3 * hidden * b, s = hidden * b;
             BackwardRow(gates.Slice(g, 3 * hidden), gh.Slice(g, 3 * hidden), hPrev.Slice(s, hidden), dH.Slice(s, hidden),
                 dGx.Slice(g, 3 * hidden), dGh.Slice(g, 3 * hidden), dHPrev.Slice(s, hidden), hidden);
+        }
+    }
+
+    // One pass over the row with the same unfused operation order as the library path below:
+    // n = tanh(gx_n + gh_n ⊙ r) and h = (hPrev − n) ⊙ z + n.
+    private static void ForwardRowFused(Span<float> gx, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev, Span<float> h, int hidden)
+    {
+        ref float r = ref MemoryMarshal.GetReference(gx);
+        ref float z = ref Unsafe.Add(ref r, hidden);
+        ref float n = ref Unsafe.Add(ref r, 2 * hidden);
+        ref float hr = ref MemoryMarshal.GetReference(gh);
+        ref float hz = ref Unsafe.Add(ref hr, hidden);
+        ref float hn = ref Unsafe.Add(ref hr, 2 * hidden);
+        ref float hp = ref MemoryMarshal.GetReference(hPrev);
+        ref float hh = ref MemoryMarshal.GetReference(h);
+        int j = 0;
+        for (; j <= hidden - Vector256<float>.Count; j += Vector256<float>.Count)
+        {
+            nuint u = (nuint)j;
+            Vector256<float> rv = Activations.Sigmoid(Vector256.LoadUnsafe(ref r, u) + Vector256.LoadUnsafe(ref hr, u));
+            Vector256<float> zv = Activations.Sigmoid(Vector256.LoadUnsafe(ref z, u) + Vector256.LoadUnsafe(ref hz, u));
+            Vector256<float> nv = Activations.Tanh(Vector256.LoadUnsafe(ref n, u) + Vector256.LoadUnsafe(ref hn, u) * rv);
+            rv.StoreUnsafe(ref r, u);
+            zv.StoreUnsafe(ref z, u);
+            nv.StoreUnsafe(ref n, u);
+            ((Vector256.LoadUnsafe(ref hp, u) - nv) * zv + nv).StoreUnsafe(ref hh, u);
+        }
+        for (; j < hidden; j++)
+        {
+            float rv = Activations.Sigmoid(Unsafe.Add(ref r, j) + Unsafe.Add(ref hr, j));
+            float zv = Activations.Sigmoid(Unsafe.Add(ref z, j) + Unsafe.Add(ref hz, j));
+            float nv = MathF.Tanh(Unsafe.Add(ref n, j) + Unsafe.Add(ref hn, j) * rv);
+            Unsafe.Add(ref r, j) = rv;
+            Unsafe.Add(ref z, j) = zv;
+            Unsafe.Add(ref n, j) = nv;
+            Unsafe.Add(ref hh, j) = (Unsafe.Add(ref hp, j) - nv) * zv + nv;
         }
     }
 

@@ -36,6 +36,12 @@ public static class LstmCell
         KernelGuard.Length(c.Length, state, "batch × hidden", nameof(c));
         KernelGuard.Length(h.Length, state, "batch × hidden", nameof(h));
 
+        if (Activations.IsSupported)
+        {
+            for (int b = 0; b < batch; b++)
+                ForwardRowFused(gates.Slice(4 * hidden * b, 4 * hidden), cPrev.Slice(hidden * b, hidden), c.Slice(hidden * b, hidden), h.Slice(hidden * b, hidden), hidden);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             Span<float> row = gates.Slice(4 * hidden * b, 4 * hidden);
@@ -89,6 +95,47 @@ public static class LstmCell
             // tanh(c) is parked in the output-gate slot of dGates, which the fused loop reads before it overwrites.
             TensorPrimitives.Tanh(c.Slice(hidden * b, hidden), dRow.Slice(3 * hidden, hidden));
             BackwardRow(gates.Slice(4 * hidden * b, 4 * hidden), cPrev.Slice(hidden * b, hidden), dH.Slice(hidden * b, hidden), dC.Slice(hidden * b, hidden), dRow, hidden);
+        }
+    }
+
+    // One pass over the row: each element's four gates are activated, c and h updated, while all of it is in registers.
+    // c = f ⊙ cPrev + i ⊙ g is left unfused, like PyTorch's (f * cx).add_(i * g).
+    private static void ForwardRowFused(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden)
+    {
+        ref float i = ref MemoryMarshal.GetReference(gates);
+        ref float f = ref Unsafe.Add(ref i, hidden);
+        ref float g = ref Unsafe.Add(ref i, 2 * hidden);
+        ref float o = ref Unsafe.Add(ref i, 3 * hidden);
+        ref float cp = ref MemoryMarshal.GetReference(cPrev);
+        ref float cc = ref MemoryMarshal.GetReference(c);
+        ref float hh = ref MemoryMarshal.GetReference(h);
+        int j = 0;
+        for (; j <= hidden - Vector256<float>.Count; j += Vector256<float>.Count)
+        {
+            nuint u = (nuint)j;
+            Vector256<float> iv = Activations.Sigmoid(Vector256.LoadUnsafe(ref i, u));
+            Vector256<float> fv = Activations.Sigmoid(Vector256.LoadUnsafe(ref f, u));
+            Vector256<float> gv = Activations.Tanh(Vector256.LoadUnsafe(ref g, u));
+            Vector256<float> ov = Activations.Sigmoid(Vector256.LoadUnsafe(ref o, u));
+            Vector256<float> cv = fv * Vector256.LoadUnsafe(ref cp, u) + iv * gv;
+            iv.StoreUnsafe(ref i, u);
+            fv.StoreUnsafe(ref f, u);
+            gv.StoreUnsafe(ref g, u);
+            ov.StoreUnsafe(ref o, u);
+            cv.StoreUnsafe(ref cc, u);
+            (ov * Activations.Tanh(cv)).StoreUnsafe(ref hh, u);
+        }
+        for (; j < hidden; j++)
+        {
+            float iv = Activations.Sigmoid(Unsafe.Add(ref i, j)), fv = Activations.Sigmoid(Unsafe.Add(ref f, j));
+            float gv = MathF.Tanh(Unsafe.Add(ref g, j)), ov = Activations.Sigmoid(Unsafe.Add(ref o, j));
+            float cv = fv * Unsafe.Add(ref cp, j) + iv * gv;
+            Unsafe.Add(ref i, j) = iv;
+            Unsafe.Add(ref f, j) = fv;
+            Unsafe.Add(ref g, j) = gv;
+            Unsafe.Add(ref o, j) = ov;
+            Unsafe.Add(ref cc, j) = cv;
+            Unsafe.Add(ref hh, j) = ov * MathF.Tanh(cv);
         }
     }
 

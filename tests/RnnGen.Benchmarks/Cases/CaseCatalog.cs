@@ -15,13 +15,12 @@ internal static class CaseCatalog
         "seq_lstm_h128_t64",
         "seq_gru_h128_t64",
         "train_charlm_lstm_h256_b32_t64",
+        "train_charlm_lstm_h256_b32_t64_2t",
     ];
 
     /// <summary>Cases that are declared but have no implementation to measure; no number is ever printed for them.</summary>
     public static IReadOnlyList<(string Id, int Threads, string Reason)> NotImplemented { get; } =
-    [
-        ("train_charlm_lstm_h256_b32_t64_2t", 2, "no multi-threaded training path in RnnGen yet"),
-    ];
+    [];
 
     /// <summary>Builds the case with <paramref name="id"/>; each call returns fresh state.</summary>
     public static BenchmarkCase Create(string id) => id switch
@@ -32,6 +31,7 @@ internal static class CaseCatalog
         "seq_lstm_h128_t64" => new SeqLstmH128T64Case(),
         "seq_gru_h128_t64" => new SeqGruH128T64Case(),
         "train_charlm_lstm_h256_b32_t64" => new TrainCharLmLstmH256Case(),
+        "train_charlm_lstm_h256_b32_t64_2t" => new TrainCharLmLstmH256TwoThreadCase(),
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Expected one of CaseCatalog.Ids."),
     };
 }

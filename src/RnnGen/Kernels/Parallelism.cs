@@ -1,0 +1,218 @@
+using System;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Threading;
+
+namespace RnnGen.Kernels;
+
+/// <summary>
+/// Opt-in intra-op parallelism for the large matrix products of <see cref="Gemm"/>. Parallelism applies only on a
+/// thread that entered an <see cref="Enable"/> scope, so concurrent inference on other threads (for example many
+/// <c>Step</c> calls on separate states) never contends for workers it did not ask for.
+/// </summary>
+/// <remarks>
+/// <para>Results are bit-identical to single-threaded ones: a product is split into bands of rows of <c>C</c> whose
+/// edges fall on the row-group boundaries of the micro-kernels, so every element is computed by the same kernel with
+/// the same summation order, and no reduction is reordered.</para>
+/// <para>The workers are persistent background threads created on first use. A worker spins briefly after each job
+/// and then blocks, so an idle process burns no CPU. Handing out a job allocates nothing and uses neither
+/// <see cref="System.Threading.Tasks.Task"/> nor the thread pool. The workers serve one product at a time: a thread
+/// that finds them busy with another thread's product computes its own product alone, which gives the same result.</para>
+/// <para>Only products of at least <see cref="MinimumParallelFlops"/> floating-point operations are split; below that
+/// the hand-off costs more than it saves.</para>
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public static class KernelThreading
+{
+    /// <summary>The largest thread count <see cref="Enable"/> accepts.</summary>
+    public const int MaxThreads = 64;
+
+    /// <summary>Products below this many floating-point operations (<c>2·m·n·k</c>) always run on the calling thread.</summary>
+    public const long MinimumParallelFlops = 1L << 21;
+
+    [ThreadStatic]
+    private static int t_threads;
+
+    /// <summary>The number of threads the calling thread's products may use: 1 outside any <see cref="Enable"/> scope.</summary>
+    public static int ThreadCount => Math.Max(1, t_threads);
+
+    /// <summary>
+    /// Lets products on the calling thread use up to <paramref name="threads"/> threads (the caller plus
+    /// <c>threads − 1</c> workers) until the returned scope is disposed. Scopes nest; disposing one restores the count
+    /// that was in force when it was entered.
+    /// </summary>
+    /// <param name="threads">Threads per product, from 1 to <see cref="MaxThreads"/>. More threads than cores only add contention.</param>
+    /// <returns>A scope to dispose (with <c>using</c>) on the same thread.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is outside [1, <see cref="MaxThreads"/>].</exception>
+    public static Scope Enable(int threads)
+    {
+        if (threads < 1 || threads > MaxThreads)
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, $"'{nameof(threads)}' must be in [1, {MaxThreads}].");
+        var scope = new Scope(ThreadCount);
+        t_threads = threads;
+        return scope;
+    }
+
+    /// <summary>Restores the calling thread's previous thread count when disposed; a <see langword="default"/> scope does nothing.</summary>
+    public readonly struct Scope : IDisposable
+    {
+        private readonly int _previous;
+
+        internal Scope(int previous) => _previous = previous;
+
+        /// <summary>Restores the thread count that was in force when the scope was entered.</summary>
+        public void Dispose()
+        {
+            if (_previous != 0)
+                t_threads = _previous;
+        }
+    }
+
+    /// <summary>Threads to split a product of <paramref name="flops"/> operations over, or 1 to run it inline.</summary>
+    internal static int PartsFor(double flops)
+    {
+        int threads = t_threads;
+        return threads > 1 && flops >= MinimumParallelFlops ? threads : 1;
+    }
+
+    /// <summary>Products that ran on more than one thread since start-up; lets tests see that the parallel path ran.</summary>
+    internal static long ParallelRuns => Interlocked.Read(ref WorkerPool.Runs);
+
+    /// <summary>
+    /// Runs <paramref name="job"/> as <paramref name="parts"/> parts, part 0 on the calling thread. Returns
+    /// <see langword="false"/> without running anything when the workers are busy with another thread's job.
+    /// </summary>
+    internal static bool TryRun<TJob>(ref TJob job, int parts) where TJob : struct, IParallelJob =>
+        WorkerPool.TryRun(ref job, parts);
+
+    /// <summary>A job split into parts that write disjoint memory. Implementations are unmanaged structs of pointers and sizes.</summary>
+    internal interface IParallelJob
+    {
+        /// <summary>Runs part <paramref name="part"/> of <paramref name="parts"/>.</summary>
+        void Run(int part, int parts);
+    }
+
+    // One job at a time, owned by the thread that won _owner. The job lives in a per-type static slot (Slot<TJob>)
+    // that the workers reach through a function pointer, so no delegate or box is created per call.
+    private static unsafe class WorkerPool
+    {
+        // Worker spin before blocking, in Stopwatch ticks (~50 µs): long enough to cover the cell kernels that run
+        // single-threaded between two products of a training step.
+        private static readonly long SpinTicks = Stopwatch.Frequency / 20_000;
+
+        private static readonly object Gate = new();
+        private static Worker[] s_workers = [];
+        private static int s_owner;
+        private static int s_generation;
+        private static int s_pending;
+        private static int s_parts;
+        private static delegate*<int, int, void> s_body;
+
+        public static long Runs;
+
+        public static bool TryRun<TJob>(ref TJob job, int parts) where TJob : struct, IParallelJob
+        {
+            if (Interlocked.CompareExchange(ref s_owner, 1, 0) != 0)
+                return false;
+            try
+            {
+                EnsureWorkers(parts - 1);
+                Slot<TJob>.Job = job;
+                s_body = &Slot<TJob>.RunPart;
+                s_parts = parts;
+                // Every worker acknowledges every job, even one it has no part in, so none can lag a generation
+                // behind and read the next job's fields half-written.
+                Worker[] workers = s_workers;
+                Volatile.Write(ref s_pending, workers.Length);
+                Interlocked.Increment(ref s_generation);
+                for (int w = 0; w < workers.Length; w++)
+                    workers[w].Wake();
+                job.Run(0, parts);
+                var spinner = new SpinWait();
+                while (Volatile.Read(ref s_pending) != 0)
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                Interlocked.Increment(ref Runs);
+                return true;
+            }
+            finally
+            {
+                Volatile.Write(ref s_owner, 0);
+            }
+        }
+
+        private static void EnsureWorkers(int count)
+        {
+            if (s_workers.Length >= count)
+                return;
+            lock (Gate)
+            {
+                var workers = new Worker[count];
+                Array.Copy(s_workers, workers, s_workers.Length);
+                for (int w = s_workers.Length; w < count; w++)
+                    workers[w] = new Worker(w + 1, Volatile.Read(ref s_generation));
+                s_workers = workers;
+            }
+        }
+
+        private static class Slot<TJob> where TJob : struct, IParallelJob
+        {
+            public static TJob Job;
+
+            public static void RunPart(int part, int parts) => Job.Run(part, parts);
+        }
+
+        private sealed class Worker
+        {
+            private readonly int _part;
+            private readonly SemaphoreSlim _wake = new(0);
+            private int _seen;
+            private int _sleeping;
+
+            public Worker(int part, int generation)
+            {
+                _part = part;
+                _seen = generation;
+                new Thread(Loop) { IsBackground = true, Name = $"RnnGen kernel worker {part}" }.Start();
+            }
+
+            // Called by the owner after publishing a job: releases the worker only if it committed to blocking.
+            public void Wake()
+            {
+                if (Interlocked.Exchange(ref _sleeping, 0) == 1)
+                    _wake.Release();
+            }
+
+            private void Loop()
+            {
+                while (true)
+                {
+                    WaitForJob();
+                    _seen = Volatile.Read(ref s_generation);
+                    if (_part < s_parts)
+                        s_body(_part, s_parts);
+                    Interlocked.Decrement(ref s_pending);
+                }
+            }
+
+            private void WaitForJob()
+            {
+                long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+                while (Volatile.Read(ref s_generation) == _seen)
+                {
+                    if (Stopwatch.GetTimestamp() < deadline)
+                    {
+                        Thread.SpinWait(20);
+                        continue;
+                    }
+                    Volatile.Write(ref _sleeping, 1);
+                    // A job published after the store above finds _sleeping set and releases the semaphore. If one
+                    // was published before it, take the flag back; if the owner took it first, consume its release.
+                    if (Volatile.Read(ref s_generation) != _seen && Interlocked.Exchange(ref _sleeping, 0) == 1)
+                        return;
+                    _wake.Wait();
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Collections.Generic;
+using System.Runtime.Intrinsics;
+using RnnGen.Kernels;
+
+namespace RnnGen.Tests.Kernels;
+
+public sealed class ActivationsTests
+{
+    private const double RelativeTolerance = 1e-6;
+
+    // A dense sweep through the polynomial/formula switch of tanh (0.625), the exp clamps and beyond.
+    private static float[] Sweep()
+    {
+        var values = new List<float>();
+        for (float x = -100f; x <= 100f; x += 0.0137f)
+            values.Add(x);
+        for (float x = -1f; x <= 1f; x += 1e-4f)
+            values.Add(x);
+        values.AddRange([0f, -0f, 1e-30f, -1e-30f, 0.625f, -0.625f, 0.62499994f, 87.3f, -87.3f, 88.3f, 89f, -104f, 1e30f, -1e30f]);
+        return values.ToArray();
+    }
+
+    [Fact]
+    public void Sigmoid_Sweep_WithinRelativeTolerance() =>
+        Check(Activations.Sigmoid, x => 1 / (1 + Math.Exp(-x)), absoluteFloor: 1e-37);
+
+    [Fact]
+    public void Tanh_Sweep_WithinRelativeTolerance() =>
+        Check(Activations.Tanh, Math.Tanh, absoluteFloor: 1e-37);
+
+    [Fact]
+    public void Exp_Sweep_WithinRelativeToleranceInsideClamp() =>
+        Check(Activations.Exp, x => Math.Exp(Math.Clamp(x, (double)-87.3f, (double)88.3f)), absoluteFloor: 0);
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    public void Activations_SpecialValues_MatchMathF(float x)
+    {
+        Vector256<float> v = Vector256.Create(x);
+        AssertClose(MathF.Tanh(x), Activations.Tanh(v).GetElement(3));
+        AssertClose(Activations.Sigmoid(x), Activations.Sigmoid(v).GetElement(5));
+    }
+
+    // NaN must stay NaN; saturated values may differ from the scalar library by a denormal.
+    private static void AssertClose(float expected, float actual)
+    {
+        if (float.IsNaN(expected))
+            Assert.True(float.IsNaN(actual), $"expected NaN, got {actual:R}");
+        else
+            Assert.True(Math.Abs(expected - actual) <= 1e-37f, $"expected {expected:R}, got {actual:R}");
+    }
+
+    private static void Check(Func<Vector256<float>, Vector256<float>> vector, Func<double, double> reference, double absoluteFloor)
+    {
+        float[] xs = Sweep();
+        for (int start = 0; start + 8 <= xs.Length; start += 8)
+        {
+            Vector256<float> result = vector(Vector256.Create(xs.AsSpan(start, 8)));
+            for (int e = 0; e < 8; e++)
+            {
+                double expected = reference(xs[start + e]);
+                double actual = result.GetElement(e);
+                Assert.True(Math.Abs(actual - expected) <= RelativeTolerance * Math.Abs(expected) + absoluteFloor,
+                    $"x = {xs[start + e]:R}: {actual:R}, expected {expected:R}");
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using System.Threading;
+using RnnGen.Kernels;
+
+namespace RnnGen.Tests.Kernels;
+
+public sealed class KernelThreadingTests
+{
+    public enum Form { TransposedB, Plain, TransposedA }
+
+    private delegate void Kernel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate);
+
+    // Rows cross every row group (3 and 4) and band edge; every shape is above KernelThreading.MinimumParallelFlops.
+    public static TheoryData<Form, int, int, int> Shapes()
+    {
+        var data = new TheoryData<Form, int, int, int>();
+        foreach (Form form in Enum.GetValues<Form>())
+        {
+            data.Add(form, 8, 1024, 256);
+            data.Add(form, 15, 200, 600);
+            data.Add(form, 17, 257, 300);
+            data.Add(form, 31, 65, 530);
+            data.Add(form, 33, 33, 1100);
+            data.Add(form, 64, 1, 20000);
+            data.Add(form, 130, 17, 600);
+            data.Add(form, 1024, 32, 64);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Product_SeveralThreads_BitIdenticalToOneThread(Form form, int m, int n, int k)
+    {
+        var random = new RnnRandom((ulong)(m * 7919 + n * 31 + k));
+        float[] a = Filled(m * k, ref random), b = Filled(n * k, ref random), c0 = Filled(m * n, ref random);
+        foreach (bool accumulate in (bool[])[false, true])
+        {
+            float[] expected = (float[])c0.Clone();
+            Run(form, a, b, expected, m, n, k, accumulate);
+            foreach (int threads in (int[])[2, 3])
+            {
+                float[] actual = (float[])c0.Clone();
+                long runsBefore = KernelThreading.ParallelRuns;
+                using (KernelThreading.Enable(threads))
+                    Run(form, a, b, actual, m, n, k, accumulate);
+
+                Assert.True(KernelThreading.ParallelRuns > runsBefore, $"{form} m={m} n={n} k={k} did not run in parallel");
+                Assert.True(expected.AsSpan().SequenceEqual(actual), $"{form} m={m} n={n} k={k} threads={threads} accumulate={accumulate} differs");
+            }
+        }
+    }
+
+    [Fact]
+    public void Product_BelowThreshold_RunsOnCallingThreadOnly()
+    {
+        var random = new RnnRandom(5);
+        float[] a = Filled(32 * 64, ref random), b = Filled(64 * 64, ref random), c = new float[32 * 64];
+        long runsBefore = KernelThreading.ParallelRuns;
+
+        using (KernelThreading.Enable(2))
+            Gemm.MultiplyTransposedB(a, b, c, 32, 64, 64, accumulate: false);
+
+        Assert.True(2L * 32 * 64 * 64 < KernelThreading.MinimumParallelFlops);
+        Assert.Equal(runsBefore, KernelThreading.ParallelRuns);
+    }
+
+    [Fact]
+    public void Enable_NestedScopes_RestoreEnclosingCount()
+    {
+        Assert.Equal(1, KernelThreading.ThreadCount);
+        using (KernelThreading.Enable(2))
+        {
+            using (KernelThreading.Enable(4))
+                Assert.Equal(4, KernelThreading.ThreadCount);
+            Assert.Equal(2, KernelThreading.ThreadCount);
+        }
+        Assert.Equal(1, KernelThreading.ThreadCount);
+    }
+
+    [Fact]
+    public void Enable_OtherThread_KeepsItsOwnCount()
+    {
+        int seen = 0;
+        using (KernelThreading.Enable(2))
+        {
+            var thread = new Thread(() => seen = KernelThreading.ThreadCount);
+            thread.Start();
+            thread.Join();
+        }
+        Assert.Equal(1, seen);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(KernelThreading.MaxThreads + 1)]
+    public void Enable_OutOfRange_ThrowsNamingThreads(int threads)
+    {
+        var exception = Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreading.Enable(threads));
+        Assert.Equal("threads", exception.ParamName);
+        Assert.Contains($"[1, {KernelThreading.MaxThreads}]", exception.Message);
+    }
+
+    [Fact]
+    public void Product_ConcurrentCallersInScopes_AllBitIdenticalWithoutDeadlock()
+    {
+        const int Callers = 4, Repeats = 25, M = 64, N = 256, K = 256;
+        var random = new RnnRandom(11);
+        float[] a = Filled(M * K, ref random), b = Filled(N * K, ref random);
+        float[] expected = new float[M * N];
+        Gemm.MultiplyTransposedB(a, b, expected, M, N, K, accumulate: false);
+        var mismatches = new int[Callers];
+        var threads = new Thread[Callers];
+        for (int t = 0; t < Callers; t++)
+        {
+            int caller = t;
+            threads[t] = new Thread(() =>
+            {
+                float[] c = new float[M * N];
+                using (KernelThreading.Enable(2))
+                {
+                    for (int r = 0; r < Repeats; r++)
+                    {
+                        Gemm.MultiplyTransposedB(a, b, c, M, N, K, accumulate: false);
+                        if (!expected.AsSpan().SequenceEqual(c))
+                            mismatches[caller]++;
+                    }
+                }
+            });
+            threads[t].Start();
+        }
+
+        foreach (Thread thread in threads)
+            Assert.True(thread.Join(TimeSpan.FromMinutes(2)), "a caller did not finish");
+        Assert.All(mismatches, count => Assert.Equal(0, count));
+    }
+
+    [Fact]
+    public void Product_SeveralThreadsAfterWarmUp_AllocatesNothing()
+    {
+        var random = new RnnRandom(3);
+        float[] a = Filled(128 * 256, ref random), b = Filled(256 * 256, ref random), c = new float[128 * 256];
+        using (KernelThreading.Enable(2))
+        {
+            for (int i = 0; i < 2; i++)
+                Gemm.MultiplyTransposedB(a, b, c, 128, 256, 256, accumulate: false);
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Gemm.MultiplyTransposedB(a, b, c, 128, 256, 256, accumulate: false);
+            Gemm.Multiply(a, b, c, 128, 256, 256, accumulate: true);
+            Gemm.MultiplyTransposedA(b, a, c.AsSpan(0, 256 * 128), 256, 128, 256, accumulate: true);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 3, 2)]
+    [InlineData(8, 4, 3)]
+    [InlineData(32, 3, 2)]
+    [InlineData(65, 4, 2)]
+    [InlineData(130, 4, 5)]
+    public void RowBand_AnyShape_CoversRowsInGroupAlignedBands(int m, int group, int parts)
+    {
+        int next = 0;
+        for (int part = 0; part < parts; part++)
+        {
+            (int start, int end) = Gemm.RowBand(m, group, part, parts);
+            Assert.Equal(next, start);
+            Assert.True(end >= start);
+            Assert.True(end == m || end % group == 0, $"band {part} ends at {end}, not on a group of {group}");
+            next = end;
+        }
+        Assert.Equal(m, next);
+    }
+
+    private static void Run(Form form, float[] a, float[] b, float[] c, int m, int n, int k, bool accumulate)
+    {
+        Kernel kernel = form switch
+        {
+            Form.TransposedB => Gemm.MultiplyTransposedB,
+            Form.Plain => Gemm.Multiply,
+            _ => Gemm.MultiplyTransposedA,
+        };
+        kernel(a, b, c, m, n, k, accumulate);
+    }
+
+    private static float[] Filled(int length, ref RnnRandom random)
+    {
+        float[] values = new float[length];
+        random.FillUniform(values, -1f, 1f);
+        return values;
+    }
+}
