@@ -11,7 +11,7 @@ namespace RnnGen.Samples.Tagger;
 [Dense(TagData.Tags, Activation = DenseActivation.Softmax)]
 public partial class BiGruTagger { }
 
-/// <summary>The same width reading forwards only: it cannot see the next digit when it tags the current one.</summary>
+/// <summary>A forward-only GRU as wide as the bidirectional output (64): it cannot see the next digit when it tags the current one.</summary>
 [RnnModel(SequenceLength = TagData.Steps, BatchSize = TagData.Batch, VariableLength = true)]
 [Embedding(10, 8)]
 [Gru(64)]
