@@ -72,3 +72,56 @@ public sealed class AllocationTests
         Assert.Equal(0, Measure(() => gruState.CopyFrom(gruState)));
     }
 }
+
+/// <summary>The lecture topologies allocate nothing either: bidirectional merges, variable lengths, projections,
+/// reset-before GRUs, one-hot inputs and encoders.</summary>
+public sealed class TopologyAllocationTests
+{
+    private static long Measure(Action action)
+    {
+        action();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++)
+            action();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Fact]
+    public void BidirectionalAndVariableLength_ForwardAndTraining_AllocateZeroBytes()
+    {
+        var model = new FdVariableLengthLstm(1);
+        var inputs = new float[FdVariableLengthLstm.InputLength];
+        var outputs = new float[FdVariableLengthLstm.OutputLength];
+        var targets = new int[FdVariableLengthLstm.TargetLength];
+        int[] lengths = { 5, 2, 4 };
+
+        Assert.Equal(0, Measure(() => model.Forward(inputs, lengths, outputs)));
+        Assert.Equal(0, Measure(() => model.ComputeGradients(inputs, lengths, targets)));
+        Assert.Equal(0, Measure(() => model.ComputeGradients(inputs, targets)));
+    }
+
+    [Fact]
+    public void MergeModesProjectionResetBeforeOneHot_TrainingAndStep_AllocateZeroBytes()
+    {
+        var stack = new FdBidirectionalStack(1);
+        var last = new FdBidirectionalLast(1);
+        var projection = new FdLstmProjection(1);
+        var resetBefore = new FdGruResetBefore(1);
+        var oneHot = new FdOneHot(1);
+        var projectionState = projection.CreateState();
+        var resetBeforeState = resetBefore.CreateState();
+        var oneHotState = oneHot.CreateState();
+        var buffer = new float[64];
+        var classes = new int[16];
+        var tokens = new int[FdOneHot.InputLength];
+
+        Assert.Equal(0, Measure(() => stack.ComputeGradients(buffer.AsSpan(0, FdBidirectionalStack.InputLength), classes.AsSpan(0, FdBidirectionalStack.TargetLength))));
+        Assert.Equal(0, Measure(() => last.ComputeGradients(buffer.AsSpan(0, FdBidirectionalLast.InputLength), buffer.AsSpan(0, FdBidirectionalLast.TargetLength))));
+        Assert.Equal(0, Measure(() => projection.ComputeGradients(buffer.AsSpan(0, FdLstmProjection.InputLength), classes.AsSpan(0, FdLstmProjection.TargetLength))));
+        Assert.Equal(0, Measure(() => resetBefore.ComputeGradients(buffer.AsSpan(0, FdGruResetBefore.InputLength), buffer.AsSpan(0, FdGruResetBefore.TargetLength))));
+        Assert.Equal(0, Measure(() => oneHot.ComputeGradients(tokens, classes.AsSpan(0, FdOneHot.TargetLength))));
+        Assert.Equal(0, Measure(() => projection.Step(projectionState, buffer.AsSpan(0, FdLstmProjection.InputSize), buffer.AsSpan(8, FdLstmProjection.OutputSize))));
+        Assert.Equal(0, Measure(() => resetBefore.Step(resetBeforeState, buffer.AsSpan(0, FdGruResetBefore.InputSize), buffer.AsSpan(8, FdGruResetBefore.OutputSize))));
+        Assert.Equal(0, Measure(() => oneHot.Step(oneHotState, 3, buffer.AsSpan(8, FdOneHot.OutputSize))));
+    }
+}
