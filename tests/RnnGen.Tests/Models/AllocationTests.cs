@@ -5,7 +5,7 @@ public sealed class AllocationTests
 {
     public static TheoryData<string> Cases => new() { "rnn_tanh_l2", "lstm_l2", "gru_l2", "lstm_last", "lstm_embedding", "lstm_l1_nobias" };
 
-    private static long Measure(Action action)
+    internal static long Measure(Action action)
     {
         action();
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -77,14 +77,7 @@ public sealed class AllocationTests
 /// reset-before GRUs, one-hot inputs and encoders.</summary>
 public sealed class TopologyAllocationTests
 {
-    private static long Measure(Action action)
-    {
-        action();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
-            action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
+    private static long Measure(Action action) => AllocationTests.Measure(action);
 
     [Fact]
     public void BidirectionalAndVariableLength_ForwardAndTraining_AllocateZeroBytes()

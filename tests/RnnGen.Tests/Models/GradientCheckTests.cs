@@ -114,28 +114,6 @@ public sealed class GradientCheckTests
         };
     }
 
-    /// <summary>Checks up to <paramref name="samples"/> evenly spread entries of one tensor against central differences.</summary>
-    private static void Check(Problem problem, Span<float> values, ReadOnlySpan<float> analytic, string what, int samples = 7)
-    {
-        // The loss is accumulated in float32, so steps much below 1e-3 drown in rounding; 1e-3 is also small enough
-        // that the relu case rarely straddles a kink.
-        const float epsilon = 1e-3f;
-        float[] expected = analytic.ToArray();
-        int stride = Math.Max(1, values.Length / samples);
-        for (int i = 0; i < values.Length; i += stride)
-        {
-            float saved = values[i];
-            values[i] = saved + epsilon;
-            double plus = problem.Loss();
-            values[i] = saved - epsilon;
-            double minus = problem.Loss();
-            values[i] = saved;
-            double numeric = (plus - minus) / (2 * epsilon);
-            double error = Math.Abs(numeric - expected[i]);
-            Assert.True(error <= 2e-3 + 2e-2 * Math.Abs(expected[i]), $"{what}[{i}]: BPTT {expected[i]:R}, finite difference {numeric:R}");
-        }
-    }
-
     [Theory]
     [MemberData(nameof(Models))]
     public void Gradients_EveryTensorInputAndState_MatchFiniteDifferences(string name)
@@ -155,10 +133,10 @@ public sealed class GradientCheckTests
         }
 
         foreach (ParameterTensor tensor in model.Parameters.Tensors)
-            Check(problem, model.Parameters.GetValues(tensor.Name), gradients.AsSpan(tensor.Offset, tensor.Length), tensor.Name);
+            FiniteDifferences.Check(problem.Loss, model.Parameters.GetValues(tensor.Name), gradients.AsSpan(tensor.Offset, tensor.Length), tensor.Name);
         if (model is not IRnnModel<int, int>)
-            Check(problem, problem.Inputs, inputGradient, "inputs");
+            FiniteDifferences.Check(problem.Loss, problem.Inputs, inputGradient, "inputs");
         foreach ((int layer, bool cell, float[] gradient) in stateGradients)
-            Check(problem, cell ? model.InitialCell(layer) : model.InitialHidden(layer), gradient, (cell ? "c0.l" : "h0.l") + layer);
+            FiniteDifferences.Check(problem.Loss, cell ? model.InitialCell(layer) : model.InitialHidden(layer), gradient, (cell ? "c0.l" : "h0.l") + layer);
     }
 }

@@ -140,28 +140,10 @@ public sealed class TopologyGradientCheckTests
 
         float Evaluate() => Loss(model, inputs, tokens, classes, values);
         foreach (ParameterTensor tensor in model.Parameters.Tensors)
-            Check(Evaluate, model.Parameters.GetValues(tensor.Name), gradients.AsSpan(tensor.Offset, tensor.Length), tensor.Name);
+            FiniteDifferences.Check(Evaluate, model.Parameters.GetValues(tensor.Name), gradients.AsSpan(tensor.Offset, tensor.Length), tensor.Name);
         if (inputs.Length > 0)
-            Check(Evaluate, inputs, inputGradient, "inputs");
+            FiniteDifferences.Check(Evaluate, inputs, inputGradient, "inputs");
         for (int i = 0; i < states.Count; i++)
-            Check(Evaluate, model.InitialHidden(states[i]), stateGradients[i], "h0[" + states[i] + "]");
-    }
-
-    private static void Check(Func<float> loss, Span<float> values, ReadOnlySpan<float> analytic, string what, int samples = 9)
-    {
-        const float epsilon = 1e-3f;
-        float[] expected = analytic.ToArray();
-        int stride = Math.Max(1, values.Length / samples);
-        for (int i = 0; i < values.Length; i += stride)
-        {
-            float saved = values[i];
-            values[i] = saved + epsilon;
-            double plus = loss();
-            values[i] = saved - epsilon;
-            double minus = loss();
-            values[i] = saved;
-            double numeric = (plus - minus) / (2 * epsilon);
-            Assert.True(Math.Abs(numeric - expected[i]) <= 2e-3 + 2e-2 * Math.Abs(expected[i]), $"{what}[{i}]: BPTT {expected[i]:R}, finite difference {numeric:R}");
-        }
+            FiniteDifferences.Check(Evaluate, model.InitialHidden(states[i]), stateGradients[i], "h0[" + states[i] + "]");
     }
 }

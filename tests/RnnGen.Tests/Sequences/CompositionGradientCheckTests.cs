@@ -9,31 +9,10 @@ namespace RnnGen.Tests.Sequences;
 /// </summary>
 public sealed class CompositionGradientCheckTests
 {
-    // As in Models/GradientCheckTests: float32 losses drown steps much below 1e-3.
-    private const float Epsilon = 1e-3f;
-
-    private static void Check(Func<float> loss, Span<float> values, ReadOnlySpan<float> analytic, string what, int samples = 9)
-    {
-        float[] expected = analytic.ToArray();
-        int stride = Math.Max(1, values.Length / samples);
-        for (int i = 0; i < values.Length; i += stride)
-        {
-            float saved = values[i];
-            values[i] = saved + Epsilon;
-            double plus = loss();
-            values[i] = saved - Epsilon;
-            double minus = loss();
-            values[i] = saved;
-            double numeric = (plus - minus) / (2 * Epsilon);
-            double error = Math.Abs(numeric - expected[i]);
-            Assert.True(error <= 2e-3 + 2e-2 * Math.Abs(expected[i]), $"{what}[{i}]: backward {expected[i]:R}, finite difference {numeric:R}");
-        }
-    }
-
     private static void CheckAll(Func<float> loss, RnnParameters parameters, float[] gradients, string prefix)
     {
         foreach (ParameterTensor tensor in parameters.Tensors)
-            Check(loss, parameters.GetValues(tensor.Name), gradients.AsSpan(tensor.Offset, tensor.Length), prefix + tensor.Name);
+            FiniteDifferences.Check(loss, parameters.GetValues(tensor.Name), gradients.AsSpan(tensor.Offset, tensor.Length), prefix + tensor.Name);
     }
 
     private static int[] RandomIds(ref RnnRandom random, int count, int vocabulary)
@@ -93,7 +72,7 @@ public sealed class CompositionGradientCheckTests
         float[] seederGradients = seeder.Parameters.Gradients.ToArray();
         float[] decoderGradients = decoder.Parameters.Gradients.ToArray();
 
-        Check(Loss, vectors, vectorGradient, "vectors");
+        FiniteDifferences.Check(Loss, vectors, vectorGradient, "vectors");
         CheckAll(Loss, seeder.Parameters, seederGradients, "");
         CheckAll(Loss, decoder.Parameters, decoderGradients, "decoder.");
         Assert.Equal(seedCells ? 7 + 17 + 17 : 7 + 17, seeder.SeedSize);
