@@ -230,27 +230,15 @@ public sealed partial class RnnGenerator
 
         private static void WriteStateView(EmitContext c, string name, string summary, StepSlots[] slots, System.Func<LayerSpec, bool> applies, StateSlice slice)
         {
-            SourceWriter w = c.Writer;
-            w.Line();
-            w.Line($"/// <summary>{summary}</summary>");
-            w.Line("/// <param name=\"layer\">Layer index.</param>");
-            w.Line($"public {Span} {name}(int layer) => layer switch");
-            w.Line("{");
-            w.Indent();
-            var valid = new List<string>();
+            var arms = new List<(int Index, string View)>();
             foreach (LayerSpec layer in c.Model.Layers)
             {
                 if (!applies(layer))
                     continue;
                 (int offset, int length) = slice(layer, slots[layer.Index]);
-                valid.Add(Int(layer.Index));
-                w.Line($"{Int(layer.Index)} => new {Span}(Buffer, {Int(offset)}, {Int(length)}),");
+                arms.Add((layer.Index, $"new {Span}(Buffer, {Int(offset)}, {Int(length)})"));
             }
-            w.Line(valid.Count == 0
-                ? $"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"This model has no LSTM layer, so no {name}.\"),"
-                : $"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"{name} exists for layers: {string.Join(", ", valid)}.\"),");
-            w.Unindent();
-            w.Line("};");
+            WriteLayerSwitch(c.Writer, name, summary, "Layer index.", arms);
         }
 
         private static void WriteValidation(EmitContext c)

@@ -306,25 +306,32 @@ public sealed partial class RnnGenerator
 
         private static void StateAccessor(EmitContext c, string name, string summary, Func<DirectionLayout, string> offset, string stride, Func<LayerSpec, bool> applies)
         {
-            SourceWriter w = c.Writer;
-            w.Line();
-            w.Line($"/// <summary>{summary}</summary>");
-            w.Line($"/// <param name=\"layer\">Layer index, 0 to {Int(c.Model.Layers.Count - 1)}.</param>");
-            w.Line($"public {Span} {name}(int layer) => layer switch");
-            w.Line("{");
-            w.Indent();
-            var valid = new List<string>();
+            var arms = new List<(int Index, string View)>();
             foreach (LayerSpec layer in c.Model.Layers)
             {
                 if (!applies(layer))
                     continue;
                 DirectionLayout[] directions = c.Layout.Layers[layer.Index].Directions;
                 for (int i = 0; i < directions.Length; i++)
-                {
-                    int index = layer.Index + i * c.Model.Layers.Count;
-                    valid.Add(Int(index));
-                    w.Line($"{Int(index)} => new {Span}(_workspace, {offset(directions[i])}, {directions[i].Prefix}{stride}),");
-                }
+                    arms.Add((layer.Index + i * c.Model.Layers.Count, $"new {Span}(_workspace, {offset(directions[i])}, {directions[i].Prefix}{stride})"));
+            }
+            WriteLayerSwitch(c.Writer, name, summary, $"Layer index, 0 to {Int(c.Model.Layers.Count - 1)}.", arms);
+        }
+
+        /// <summary>A span accessor <c>name(int layer) =&gt; layer switch { ... }</c> whose other indices throw naming the valid ones.</summary>
+        private static void WriteLayerSwitch(SourceWriter w, string name, string summary, string layerDoc, List<(int Index, string View)> arms)
+        {
+            w.Line();
+            w.Line($"/// <summary>{summary}</summary>");
+            w.Line($"/// <param name=\"layer\">{layerDoc}</param>");
+            w.Line($"public {Span} {name}(int layer) => layer switch");
+            w.Line("{");
+            w.Indent();
+            var valid = new List<string>();
+            foreach ((int index, string view) in arms)
+            {
+                valid.Add(Int(index));
+                w.Line($"{Int(index)} => {view},");
             }
             w.Line(valid.Count == 0
                 ? $"_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"This model has no LSTM layer, so no {name}.\"),"
