@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics.Tensors;
+using System.Threading;
 
 namespace RnnGen;
 
@@ -15,6 +16,7 @@ public sealed class RnnParameters
     private readonly float[] _gradients;
     private readonly ParameterTensor[] _tensors;
     private readonly Dictionary<string, ParameterTensor> _byName;
+    private long _version;
 
     /// <summary>Allocates zeroed value and gradient blocks for the given layout.</summary>
     /// <param name="tensors">Tensors in block order; they must tile the block without gaps or overlap.</param>
@@ -48,8 +50,35 @@ public sealed class RnnParameters
     /// <summary>The tensors, in block order.</summary>
     public IReadOnlyList<ParameterTensor> Tensors => _tensors;
 
-    /// <summary>The whole value block.</summary>
-    public Span<float> Values => _values;
+    /// <summary>The whole value block, writable.</summary>
+    /// <remarks>
+    /// Every call advances <see cref="Version"/>, because the caller may write through the span; kernels that keep a
+    /// packed copy of the weights repack on their next use. Read through <see cref="ReadOnlyValues"/> to avoid that.
+    /// A span kept and written after later model calls needs <see cref="MarkValuesChanged"/>.
+    /// </remarks>
+    public Span<float> Values
+    {
+        get
+        {
+            MarkValuesChanged();
+            return _values;
+        }
+    }
+
+    /// <summary>The whole value block, read-only; reading does not advance <see cref="Version"/>.</summary>
+    public ReadOnlySpan<float> ReadOnlyValues => _values;
+
+    /// <summary>
+    /// Advances whenever the values may have changed: on every <see cref="Values"/> or <see cref="GetValues"/> call,
+    /// initialisation, copy, load and optimiser step. Packed weight copies compare it to decide whether to repack.
+    /// </summary>
+    public long Version => Volatile.Read(ref _version);
+
+    /// <summary>
+    /// Declares that the values changed behind a span obtained earlier, so packed weight copies are rebuilt before
+    /// their next use.
+    /// </summary>
+    public void MarkValuesChanged() => Interlocked.Increment(ref _version);
 
     /// <summary>The whole gradient block, laid out like <see cref="Values"/>.</summary>
     public Span<float> Gradients => _gradients;
@@ -80,6 +109,7 @@ public sealed class RnnParameters
     public Span<float> GetValues(string name)
     {
         ParameterTensor t = this[name];
+        MarkValuesChanged();
         return _values.AsSpan(t.Offset, t.Length);
     }
 
@@ -111,6 +141,7 @@ public sealed class RnnParameters
             else
                 random.FillUniform(values, -tensor.InitBound, tensor.InitBound);
         }
+        MarkValuesChanged();
     }
 
     /// <summary>Copies all values from another block of the same layout.</summary>
@@ -119,6 +150,7 @@ public sealed class RnnParameters
         ArgumentNullException.ThrowIfNull(source);
         RequireSameLayout(source, nameof(source));
         source._values.AsSpan().CopyTo(_values);
+        MarkValuesChanged();
     }
 
     internal void RequireSameLayout(RnnParameters other, string parameterName)

@@ -1,0 +1,503 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace RnnGen.Kernels;
+
+/// <summary>
+/// Batch-1 recurrent steps on gate weights packed for the kernel's access order, with the gate activations and the
+/// state update fused into the matrix-vector product.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A row-major PyTorch weight <c>[G·H, K]</c> makes a batch-1 step a set of dot products, each ending in a
+/// horizontal reduction that costs as much as the products themselves at <c>K ≤ 256</c>. <see cref="Pack"/> instead
+/// stores the weight in panels of <see cref="PanelUnits"/> hidden units: a bias row, then one row per input column,
+/// each row holding the panel's <c>G</c> gates side by side. A step broadcasts one input element, multiplies it into
+/// the whole row with <see cref="Vector256{T}"/> FMAs (no reductions), and streams every panel front to back, so each
+/// weight is read once, in order. When a panel's row is done, its gates for those units are complete and the cell
+/// finishes them in registers.
+/// </para>
+/// <para>
+/// Packed weights are a copy: after the parameters change they must be packed again (the generated models do this
+/// through <see cref="PackedWeights"/>). Hidden sizes that are not a multiple of <see cref="PanelUnits"/> are padded
+/// with zero weights in the copy; state buffers are never read or written past <c>hidden</c>.
+/// </para>
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public static class PackedCell
+{
+    /// <summary>Hidden units per packed panel: two <see cref="Vector256{T}"/> blocks per gate.</summary>
+    public const int PanelUnits = 16;
+
+    private const int Lanes = 8;
+
+    /// <summary>Floats of the packed copy of a <c>[gateCount·hidden, columns]</c> weight and its bias.</summary>
+    /// <param name="gateCount">Gates stacked in the weight: 4 for LSTM, 3 for GRU.</param>
+    /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <param name="columns">Columns of the weight (the size of the vector it multiplies).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    public static int PackedLength(int gateCount, int hidden, int columns)
+    {
+        KernelGuard.Positive(gateCount, nameof(gateCount));
+        KernelGuard.Positive(hidden, nameof(hidden));
+        KernelGuard.Positive(columns, nameof(columns));
+        long length = (long)(columns + 1) * gateCount * PaddedUnits(hidden);
+        if (length > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(columns), columns, $"The packed copy would hold {length} floats, more than one array can.");
+        return (int)length;
+    }
+
+    /// <summary>
+    /// Packs a PyTorch gate weight <c>W[gateCount·hidden, columns]</c> and its bias into panels of
+    /// <see cref="PanelUnits"/> units: per panel a bias row, then one row per column, each row <c>[gate 0 | gate 1 | …]</c>.
+    /// </summary>
+    /// <param name="weight">The weight, row-major <c>[gateCount·hidden, columns]</c>.</param>
+    /// <param name="bias">The bias, <c>gateCount·hidden</c> floats, or empty for a layer without bias.</param>
+    /// <param name="packed">Receives <see cref="PackedLength"/> floats.</param>
+    /// <param name="gateCount">Gates stacked in the weight: 4 for LSTM, 3 for GRU.</param>
+    /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <param name="columns">Columns of the weight.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape.</exception>
+    public static void Pack(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> packed, int gateCount, int hidden, int columns)
+    {
+        int length = PackedLength(gateCount, hidden, columns);
+        KernelGuard.Length(weight.Length, (long)gateCount * hidden * columns, "gateCount·hidden × columns", nameof(weight));
+        if (!bias.IsEmpty)
+            KernelGuard.Length(bias.Length, (long)gateCount * hidden, "gateCount·hidden, or empty", nameof(bias));
+        KernelGuard.Length(packed.Length, length, "PackedLength(gateCount, hidden, columns)", nameof(packed));
+
+        int rowWidth = gateCount * PanelUnits;
+        int offset = 0;
+        for (int u0 = 0; u0 < hidden; u0 += PanelUnits)
+        {
+            int units = Math.Min(PanelUnits, hidden - u0);
+            Span<float> panel = packed.Slice(offset, (columns + 1) * rowWidth);
+            panel.Clear();
+            for (int q = 0; q < gateCount; q++)
+            {
+                if (!bias.IsEmpty)
+                    bias.Slice(q * hidden + u0, units).CopyTo(panel.Slice(q * PanelUnits, units));
+                for (int u = 0; u < units; u++)
+                {
+                    ReadOnlySpan<float> source = weight.Slice((q * hidden + u0 + u) * columns, columns);
+                    int target = rowWidth + q * PanelUnits + u;
+                    for (int k = 0; k < columns; k++)
+                        panel[target + k * rowWidth] = source[k];
+                }
+            }
+            offset += panel.Length;
+        }
+    }
+
+    /// <summary>
+    /// One batch-1 LSTM step from the raw input: <c>gates = W_ih x + b_ih + W_hh hPrev + b_hh</c>, then
+    /// <c>c = σ(f) ⊙ c + σ(i) ⊙ tanh(g)</c> and <c>h = σ(o) ⊙ tanh(c)</c>.
+    /// </summary>
+    /// <param name="packedIh"><c>W_ih</c> and <c>b_ih</c> packed with 4 gates and <paramref name="inputSize"/> columns.</param>
+    /// <param name="x">The input, <paramref name="inputSize"/> floats.</param>
+    /// <param name="packedHh"><c>W_hh</c> and <c>b_hh</c> packed with 4 gates and <paramref name="recurrentSize"/> columns.</param>
+    /// <param name="hPrev">The previous hidden state, <paramref name="recurrentSize"/> floats (the projection size when projecting).</param>
+    /// <param name="c">The cell state, <paramref name="hidden"/> floats, updated in place.</param>
+    /// <param name="h">Receives <c>σ(o) ⊙ tanh(c)</c>, <paramref name="hidden"/> floats. It must not overlap <paramref name="hPrev"/>.</param>
+    /// <param name="inputSize">Input size <c>I</c>.</param>
+    /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <param name="recurrentSize">Size of the recurrent input: <c>H</c>, or the projection size.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="h"/> overlaps <paramref name="hPrev"/>.</exception>
+    public static void LstmStep(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> c, Span<float> h, int inputSize, int hidden, int recurrentSize)
+    {
+        KernelGuard.Length(packedIh.Length, PackedLength(4, hidden, inputSize), "PackedLength(4, hidden, inputSize)", nameof(packedIh));
+        KernelGuard.Length(x.Length, inputSize, "inputSize", nameof(x));
+        ValidateRecurrence(packedHh, hPrev, h, 4, hidden, recurrentSize);
+        KernelGuard.Length(c.Length, hidden, "hidden", nameof(c));
+        Lstm(packedIh, x, default, packedHh, hPrev, c, c, h, hidden, inputSize, recurrentSize);
+    }
+
+    /// <summary>
+    /// One batch-1 LSTM step of a whole-sequence forward pass, whose input projections were computed for every step
+    /// in one GEMM: <c>gates += W_hh hPrev + b_hh</c>, then the activations and state update of <see cref="LstmStep"/>.
+    /// </summary>
+    /// <param name="gates"><c>W_ih x + b_ih</c> on entry, <c>[i | f | g | o]</c>; the activations
+    /// <c>[σ(i) | σ(f) | tanh(g) | σ(o)]</c> on exit, as <see cref="LstmCell.Forward"/> leaves them for the backward pass.</param>
+    /// <param name="packedHh"><c>W_hh</c> and <c>b_hh</c> packed with 4 gates and <paramref name="recurrentSize"/> columns.</param>
+    /// <param name="hPrev">The previous hidden state, <paramref name="recurrentSize"/> floats.</param>
+    /// <param name="cPrev">The previous cell state, <paramref name="hidden"/> floats.</param>
+    /// <param name="c">Receives the new cell state; it may be <paramref name="cPrev"/> itself.</param>
+    /// <param name="h">Receives <c>σ(o) ⊙ tanh(c)</c>, <paramref name="hidden"/> floats. It must not overlap <paramref name="hPrev"/>.</param>
+    /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <param name="recurrentSize">Size of the recurrent input: <c>H</c>, or the projection size.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="h"/> overlaps <paramref name="hPrev"/>.</exception>
+    public static void LstmForward(Span<float> gates, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden, int recurrentSize)
+    {
+        ValidateRecurrence(packedHh, hPrev, h, 4, hidden, recurrentSize);
+        KernelGuard.Length(gates.Length, 4L * hidden, "4·hidden", nameof(gates));
+        KernelGuard.Length(cPrev.Length, hidden, "hidden", nameof(cPrev));
+        KernelGuard.Length(c.Length, hidden, "hidden", nameof(c));
+        Lstm(default, default, gates, packedHh, hPrev, cPrev, c, h, hidden, 0, recurrentSize);
+    }
+
+    /// <summary>
+    /// One batch-1 GRU step (reset gate after the hidden product) from the raw input: <c>r = σ(W_ir x + b_ir + W_hr h + b_hr)</c>,
+    /// <c>z = σ(W_iz x + b_iz + W_hz h + b_hz)</c>, <c>n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))</c>,
+    /// <c>h' = (h − n) ⊙ z + n</c>.
+    /// </summary>
+    /// <param name="packedIh"><c>W_ih</c> and <c>b_ih</c> packed with 3 gates and <paramref name="inputSize"/> columns.</param>
+    /// <param name="x">The input, <paramref name="inputSize"/> floats.</param>
+    /// <param name="packedHh"><c>W_hh</c> and <c>b_hh</c> packed with 3 gates and <paramref name="hidden"/> columns.</param>
+    /// <param name="hPrev">The previous hidden state, <paramref name="hidden"/> floats.</param>
+    /// <param name="h">Receives the new hidden state. It must not overlap <paramref name="hPrev"/>.</param>
+    /// <param name="inputSize">Input size <c>I</c>.</param>
+    /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="h"/> overlaps <paramref name="hPrev"/>.</exception>
+    public static void GruStep(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int inputSize, int hidden)
+    {
+        KernelGuard.Length(packedIh.Length, PackedLength(3, hidden, inputSize), "PackedLength(3, hidden, inputSize)", nameof(packedIh));
+        KernelGuard.Length(x.Length, inputSize, "inputSize", nameof(x));
+        ValidateRecurrence(packedHh, hPrev, h, 3, hidden, hidden);
+        Gru(packedIh, x, default, default, packedHh, hPrev, h, hidden, inputSize);
+    }
+
+    /// <summary>
+    /// One batch-1 GRU step of a whole-sequence forward pass whose input projections were computed in one GEMM.
+    /// </summary>
+    /// <param name="gx"><c>W_ih x + b_ih</c> on entry, <c>[r | z | n]</c>; the activations on exit, as
+    /// <see cref="GruCell.Forward"/> leaves them for the backward pass.</param>
+    /// <param name="hiddenCandidate">Receives <c>W_hn hPrev + b_hn</c>, <paramref name="hidden"/> floats: the <c>gh_n</c> part
+    /// that <see cref="GruCell.Backward"/> reads.</param>
+    /// <param name="packedHh"><c>W_hh</c> and <c>b_hh</c> packed with 3 gates and <paramref name="hidden"/> columns.</param>
+    /// <param name="hPrev">The previous hidden state, <paramref name="hidden"/> floats.</param>
+    /// <param name="h">Receives the new hidden state. It must not overlap <paramref name="hPrev"/>.</param>
+    /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="h"/> overlaps <paramref name="hPrev"/>.</exception>
+    public static void GruForward(Span<float> gx, Span<float> hiddenCandidate, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int hidden)
+    {
+        ValidateRecurrence(packedHh, hPrev, h, 3, hidden, hidden);
+        KernelGuard.Length(gx.Length, 3L * hidden, "3·hidden", nameof(gx));
+        KernelGuard.Length(hiddenCandidate.Length, hidden, "hidden", nameof(hiddenCandidate));
+        Gru(default, default, gx, hiddenCandidate, packedHh, hPrev, h, hidden, 0);
+    }
+
+    private static int PaddedUnits(int hidden) => (hidden + PanelUnits - 1) / PanelUnits * PanelUnits;
+
+    private static void ValidateRecurrence(ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int gateCount, int hidden, int recurrentSize)
+    {
+        KernelGuard.Length(packedHh.Length, PackedLength(gateCount, hidden, recurrentSize), "PackedLength(gates, hidden, recurrentSize)", nameof(packedHh));
+        KernelGuard.Length(hPrev.Length, recurrentSize, "recurrentSize", nameof(hPrev));
+        KernelGuard.Length(h.Length, hidden, "hidden", nameof(h));
+        // Every panel reads all of hPrev, so writing h over it would feed later panels half-updated state.
+        if (h.Overlaps(hPrev))
+            throw new ArgumentException("'h' must not overlap 'hPrev': every unit of the new state reads the whole previous one.", nameof(h));
+    }
+
+    // Step mode when gates is empty (accumulators start from both bias rows and take the input rows too); sequence
+    // mode otherwise (they start from the precomputed gates plus the recurrent bias, and the activations go back).
+    private static void Lstm(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gates, ReadOnlySpan<float> packedHh,
+        ReadOnlySpan<float> hPrev, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden, int inputSize, int recurrentSize)
+    {
+        if (!Activations.IsSupported)
+        {
+            LstmPortable(packedIh, x, gates, packedHh, hPrev, cPrev, c, h, hidden, inputSize, recurrentSize);
+            return;
+        }
+        const int RowWidth = 4 * PanelUnits;
+        bool stepMode = gates.IsEmpty;
+        ref float ih = ref MemoryMarshal.GetReference(packedIh);
+        ref float hh = ref MemoryMarshal.GetReference(packedHh);
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float hs = ref MemoryMarshal.GetReference(hPrev);
+        ref float gs = ref MemoryMarshal.GetReference(gates);
+        for (int u0 = 0; u0 < hidden; u0 += PanelUnits)
+        {
+            int left = hidden - u0;
+            Vector256<float> i0, i1, f0, f1, g0, g1, o0, o1;
+            if (stepMode)
+            {
+                i0 = Vector256.LoadUnsafe(ref ih) + Vector256.LoadUnsafe(ref hh);
+                i1 = Vector256.LoadUnsafe(ref ih, 8) + Vector256.LoadUnsafe(ref hh, 8);
+                f0 = Vector256.LoadUnsafe(ref ih, 16) + Vector256.LoadUnsafe(ref hh, 16);
+                f1 = Vector256.LoadUnsafe(ref ih, 24) + Vector256.LoadUnsafe(ref hh, 24);
+                g0 = Vector256.LoadUnsafe(ref ih, 32) + Vector256.LoadUnsafe(ref hh, 32);
+                g1 = Vector256.LoadUnsafe(ref ih, 40) + Vector256.LoadUnsafe(ref hh, 40);
+                o0 = Vector256.LoadUnsafe(ref ih, 48) + Vector256.LoadUnsafe(ref hh, 48);
+                o1 = Vector256.LoadUnsafe(ref ih, 56) + Vector256.LoadUnsafe(ref hh, 56);
+                ref float row = ref Unsafe.Add(ref ih, RowWidth);
+                for (int k = 0; k < inputSize; k++)
+                {
+                    Vector256<float> v = Vector256.Create(Unsafe.Add(ref xs, k));
+                    i0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row), i0);
+                    i1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 8), i1);
+                    f0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 16), f0);
+                    f1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 24), f1);
+                    g0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 32), g0);
+                    g1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 40), g1);
+                    o0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 48), o0);
+                    o1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 56), o1);
+                    row = ref Unsafe.Add(ref row, RowWidth);
+                }
+                ih = ref row;
+            }
+            else
+            {
+                i0 = LoadUnits(ref Unsafe.Add(ref gs, u0), left) + Vector256.LoadUnsafe(ref hh);
+                i1 = LoadUnits(ref Unsafe.Add(ref gs, u0 + 8), left - 8) + Vector256.LoadUnsafe(ref hh, 8);
+                f0 = LoadUnits(ref Unsafe.Add(ref gs, hidden + u0), left) + Vector256.LoadUnsafe(ref hh, 16);
+                f1 = LoadUnits(ref Unsafe.Add(ref gs, hidden + u0 + 8), left - 8) + Vector256.LoadUnsafe(ref hh, 24);
+                g0 = LoadUnits(ref Unsafe.Add(ref gs, 2 * hidden + u0), left) + Vector256.LoadUnsafe(ref hh, 32);
+                g1 = LoadUnits(ref Unsafe.Add(ref gs, 2 * hidden + u0 + 8), left - 8) + Vector256.LoadUnsafe(ref hh, 40);
+                o0 = LoadUnits(ref Unsafe.Add(ref gs, 3 * hidden + u0), left) + Vector256.LoadUnsafe(ref hh, 48);
+                o1 = LoadUnits(ref Unsafe.Add(ref gs, 3 * hidden + u0 + 8), left - 8) + Vector256.LoadUnsafe(ref hh, 56);
+            }
+            ref float hRow = ref Unsafe.Add(ref hh, RowWidth);
+            for (int k = 0; k < recurrentSize; k++)
+            {
+                Vector256<float> v = Vector256.Create(Unsafe.Add(ref hs, k));
+                i0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow), i0);
+                i1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 8), i1);
+                f0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 16), f0);
+                f1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 24), f1);
+                g0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 32), g0);
+                g1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 40), g1);
+                o0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 48), o0);
+                o1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 56), o1);
+                hRow = ref Unsafe.Add(ref hRow, RowWidth);
+            }
+            hh = ref hRow;
+
+            LstmFinish(i0, f0, g0, o0, gates, cPrev, c, h, hidden, u0, stepMode);
+            if (left > Lanes)
+                LstmFinish(i1, f1, g1, o1, gates, cPrev, c, h, hidden, u0 + Lanes, stepMode);
+        }
+    }
+
+    // The cell update of LstmCell.Forward, in the same unfused order: c = f ⊙ cPrev + i ⊙ g, h = o ⊙ tanh(c).
+    private static void LstmFinish(Vector256<float> i, Vector256<float> f, Vector256<float> g, Vector256<float> o,
+        Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden, int unit, bool stepMode)
+    {
+        int count = Math.Min(Lanes, hidden - unit);
+        i = Activations.Sigmoid(i);
+        f = Activations.Sigmoid(f);
+        g = Activations.Tanh(g);
+        o = Activations.Sigmoid(o);
+        Vector256<float> cv = f * LoadUnits(ref Unsafe.Add(ref MemoryMarshal.GetReference(cPrev), unit), count) + i * g;
+        Vector256<float> hv = o * Activations.Tanh(cv);
+        StoreUnits(cv, c.Slice(unit, count));
+        StoreUnits(hv, h.Slice(unit, count));
+        if (stepMode)
+            return;
+        StoreUnits(i, gates.Slice(unit, count));
+        StoreUnits(f, gates.Slice(hidden + unit, count));
+        StoreUnits(g, gates.Slice(2 * hidden + unit, count));
+        StoreUnits(o, gates.Slice(3 * hidden + unit, count));
+    }
+
+    // Accumulators per panel: r and z take both products; n keeps the input part (nx) and the hidden part (nh)
+    // apart, because the reset gate scales only the latter.
+    private static void Gru(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gx, Span<float> hiddenCandidate,
+        ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int hidden, int inputSize)
+    {
+        if (!Activations.IsSupported)
+        {
+            GruPortable(packedIh, x, gx, hiddenCandidate, packedHh, hPrev, h, hidden, inputSize);
+            return;
+        }
+        const int RowWidth = 3 * PanelUnits;
+        bool stepMode = gx.IsEmpty;
+        ref float ih = ref MemoryMarshal.GetReference(packedIh);
+        ref float hh = ref MemoryMarshal.GetReference(packedHh);
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float hs = ref MemoryMarshal.GetReference(hPrev);
+        ref float gs = ref MemoryMarshal.GetReference(gx);
+        for (int u0 = 0; u0 < hidden; u0 += PanelUnits)
+        {
+            int left = hidden - u0;
+            Vector256<float> r0, r1, z0, z1, nx0, nx1;
+            Vector256<float> nh0 = Vector256.LoadUnsafe(ref hh, 32), nh1 = Vector256.LoadUnsafe(ref hh, 40);
+            if (stepMode)
+            {
+                r0 = Vector256.LoadUnsafe(ref ih) + Vector256.LoadUnsafe(ref hh);
+                r1 = Vector256.LoadUnsafe(ref ih, 8) + Vector256.LoadUnsafe(ref hh, 8);
+                z0 = Vector256.LoadUnsafe(ref ih, 16) + Vector256.LoadUnsafe(ref hh, 16);
+                z1 = Vector256.LoadUnsafe(ref ih, 24) + Vector256.LoadUnsafe(ref hh, 24);
+                nx0 = Vector256.LoadUnsafe(ref ih, 32);
+                nx1 = Vector256.LoadUnsafe(ref ih, 40);
+                ref float row = ref Unsafe.Add(ref ih, RowWidth);
+                for (int k = 0; k < inputSize; k++)
+                {
+                    Vector256<float> v = Vector256.Create(Unsafe.Add(ref xs, k));
+                    r0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row), r0);
+                    r1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 8), r1);
+                    z0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 16), z0);
+                    z1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 24), z1);
+                    nx0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 32), nx0);
+                    nx1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 40), nx1);
+                    row = ref Unsafe.Add(ref row, RowWidth);
+                }
+                ih = ref row;
+            }
+            else
+            {
+                r0 = LoadUnits(ref Unsafe.Add(ref gs, u0), left) + Vector256.LoadUnsafe(ref hh);
+                r1 = LoadUnits(ref Unsafe.Add(ref gs, u0 + 8), left - 8) + Vector256.LoadUnsafe(ref hh, 8);
+                z0 = LoadUnits(ref Unsafe.Add(ref gs, hidden + u0), left) + Vector256.LoadUnsafe(ref hh, 16);
+                z1 = LoadUnits(ref Unsafe.Add(ref gs, hidden + u0 + 8), left - 8) + Vector256.LoadUnsafe(ref hh, 24);
+                nx0 = LoadUnits(ref Unsafe.Add(ref gs, 2 * hidden + u0), left);
+                nx1 = LoadUnits(ref Unsafe.Add(ref gs, 2 * hidden + u0 + 8), left - 8);
+            }
+            ref float hRow = ref Unsafe.Add(ref hh, RowWidth);
+            for (int k = 0; k < hidden; k++)
+            {
+                Vector256<float> v = Vector256.Create(Unsafe.Add(ref hs, k));
+                r0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow), r0);
+                r1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 8), r1);
+                z0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 16), z0);
+                z1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 24), z1);
+                nh0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 32), nh0);
+                nh1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 40), nh1);
+                hRow = ref Unsafe.Add(ref hRow, RowWidth);
+            }
+            hh = ref hRow;
+
+            GruFinish(r0, z0, nx0, nh0, gx, hiddenCandidate, hPrev, h, hidden, u0, stepMode);
+            if (left > Lanes)
+                GruFinish(r1, z1, nx1, nh1, gx, hiddenCandidate, hPrev, h, hidden, u0 + Lanes, stepMode);
+        }
+    }
+
+    // The gate math of GruCell.Forward, in the same unfused order: n = tanh(nx + nh ⊙ r), h = (hPrev − n) ⊙ z + n.
+    private static void GruFinish(Vector256<float> r, Vector256<float> z, Vector256<float> nx, Vector256<float> nh,
+        Span<float> gx, Span<float> hiddenCandidate, ReadOnlySpan<float> hPrev, Span<float> h, int hidden, int unit, bool stepMode)
+    {
+        int count = Math.Min(Lanes, hidden - unit);
+        r = Activations.Sigmoid(r);
+        z = Activations.Sigmoid(z);
+        Vector256<float> n = Activations.Tanh(nx + nh * r);
+        Vector256<float> hp = LoadUnits(ref Unsafe.Add(ref MemoryMarshal.GetReference(hPrev), unit), count);
+        StoreUnits((hp - n) * z + n, h.Slice(unit, count));
+        if (stepMode)
+            return;
+        StoreUnits(r, gx.Slice(unit, count));
+        StoreUnits(z, gx.Slice(hidden + unit, count));
+        StoreUnits(n, gx.Slice(2 * hidden + unit, count));
+        StoreUnits(nh, hiddenCandidate.Slice(unit, count));
+    }
+
+    // Explicit FMA: the JIT does not contract a * b + c, and the packed loops are where the contraction pays.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> FusedMultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c);
+
+    // Units past the hidden size (a partial last block) read as zero; available ≤ 0 means the whole block is padding.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> LoadUnits(ref float source, int available)
+    {
+        if (available >= Lanes)
+            return Vector256.LoadUnsafe(ref source);
+        return LoadPartial(ref source, available);
+    }
+
+    [SkipLocalsInit]
+    private static Vector256<float> LoadPartial(ref float source, int available)
+    {
+        Span<float> lanes = stackalloc float[Lanes];
+        lanes.Clear();
+        if (available > 0)
+            MemoryMarshal.CreateReadOnlySpan(ref source, available).CopyTo(lanes);
+        return Vector256.Create<float>(lanes);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreUnits(Vector256<float> value, Span<float> target)
+    {
+        if (target.Length == Lanes)
+            value.StoreUnsafe(ref MemoryMarshal.GetReference(target));
+        else
+            StorePartial(value, target);
+    }
+
+    [SkipLocalsInit]
+    private static void StorePartial(Vector256<float> value, Span<float> target)
+    {
+        Span<float> lanes = stackalloc float[Lanes];
+        value.CopyTo(lanes);
+        lanes.Slice(0, target.Length).CopyTo(target);
+    }
+
+    // The packed layout read one element at a time, for machines without AVX2 and FMA.
+    private static float Packed(ReadOnlySpan<float> packed, int gateCount, int columns, int row, int gate, int unit)
+    {
+        int panel = unit / PanelUnits;
+        int rowWidth = gateCount * PanelUnits;
+        return packed[panel * (columns + 1) * rowWidth + row * rowWidth + gate * PanelUnits + unit % PanelUnits];
+    }
+
+    private static float PackedProduct(ReadOnlySpan<float> packed, int gateCount, int columns, int gate, int unit, ReadOnlySpan<float> vector)
+    {
+        float sum = 0f;
+        for (int k = 0; k < columns; k++)
+            sum += vector[k] * Packed(packed, gateCount, columns, k + 1, gate, unit);
+        return sum;
+    }
+
+    private static void LstmPortable(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gates, ReadOnlySpan<float> packedHh,
+        ReadOnlySpan<float> hPrev, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden, int inputSize, int recurrentSize)
+    {
+        bool stepMode = gates.IsEmpty;
+        Span<float> a = stackalloc float[4];
+        for (int u = 0; u < hidden; u++)
+        {
+            for (int q = 0; q < 4; q++)
+            {
+                float pre = stepMode
+                    ? Packed(packedIh, 4, inputSize, 0, q, u) + PackedProduct(packedIh, 4, inputSize, q, u, x)
+                    : gates[q * hidden + u];
+                a[q] = pre + Packed(packedHh, 4, recurrentSize, 0, q, u) + PackedProduct(packedHh, 4, recurrentSize, q, u, hPrev);
+            }
+            float i = Activations.Sigmoid(a[0]), f = Activations.Sigmoid(a[1]), g = MathF.Tanh(a[2]), o = Activations.Sigmoid(a[3]);
+            float cv = f * cPrev[u] + i * g;
+            c[u] = cv;
+            h[u] = o * MathF.Tanh(cv);
+            if (stepMode)
+                continue;
+            gates[u] = i;
+            gates[hidden + u] = f;
+            gates[2 * hidden + u] = g;
+            gates[3 * hidden + u] = o;
+        }
+    }
+
+    private static void GruPortable(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gx, Span<float> hiddenCandidate,
+        ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int hidden, int inputSize)
+    {
+        bool stepMode = gx.IsEmpty;
+        Span<float> inputPart = stackalloc float[3];
+        Span<float> hiddenPart = stackalloc float[3];
+        for (int u = 0; u < hidden; u++)
+        {
+            for (int q = 0; q < 3; q++)
+            {
+                inputPart[q] = stepMode
+                    ? Packed(packedIh, 3, inputSize, 0, q, u) + PackedProduct(packedIh, 3, inputSize, q, u, x)
+                    : gx[q * hidden + u];
+                hiddenPart[q] = Packed(packedHh, 3, hidden, 0, q, u) + PackedProduct(packedHh, 3, hidden, q, u, hPrev);
+            }
+            float r = Activations.Sigmoid(inputPart[0] + hiddenPart[0]);
+            float z = Activations.Sigmoid(inputPart[1] + hiddenPart[1]);
+            float nh = hiddenPart[2];
+            float n = MathF.Tanh(inputPart[2] + nh * r);
+            h[u] = (hPrev[u] - n) * z + n;
+            if (stepMode)
+                continue;
+            gx[u] = r;
+            gx[hidden + u] = z;
+            gx[2 * hidden + u] = n;
+            hiddenCandidate[u] = nh;
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using RnnGen.Kernels;
+
+namespace RnnGen.Tests.Kernels;
+
+/// <summary>
+/// The packed batch-1 kernels against the unpacked path they replace (row-major GEMM, then the cell kernels), at
+/// sizes on both sides of the 8-lane vectors and the 16-unit panels.
+/// </summary>
+public sealed class PackedCellTests
+{
+    // Summation order differs from the GEMM's, so agreement is to float rounding, not bit for bit.
+    private const double Tolerance = 2e-5;
+
+    public static TheoryData<int, int> InputAndHiddenSizes()
+    {
+        var data = new TheoryData<int, int>();
+        foreach ((int input, int hidden) in new[] { (1, 1), (3, 7), (5, 8), (4, 9), (8, 15), (8, 16), (7, 17), (32, 23), (16, 24), (33, 25), (9, 31), (32, 64), (32, 129) })
+            data.Add(input, hidden);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(InputAndHiddenSizes))]
+    public void LstmStep_AnyShape_MatchesGemmAndCell(int inputSize, int hidden)
+    {
+        Lstm lstm = Lstm.Create(inputSize, hidden, hidden, seed: (ulong)(inputSize * 1000 + hidden));
+        float[] cExpected = (float[])lstm.CPrev.Clone(), hExpected = new float[hidden];
+        lstm.Reference(cExpected, hExpected, out _);
+        float[] c = (float[])lstm.CPrev.Clone(), h = new float[hidden];
+
+        PackedCell.LstmStep(lstm.PackedIh, lstm.X, lstm.PackedHh, lstm.HPrev, c, h, inputSize, hidden, hidden);
+
+        CellTestMath.AssertClose(CellTestMath.ToDouble(cExpected), c, Tolerance, "c");
+        CellTestMath.AssertClose(CellTestMath.ToDouble(hExpected), h, Tolerance, "h");
+    }
+
+    [Theory]
+    [InlineData(4, 9, 5)]
+    [InlineData(8, 32, 16)]
+    [InlineData(3, 20, 1)]
+    public void LstmStep_Projection_ReadsTheProjectedState(int inputSize, int hidden, int projection)
+    {
+        Lstm lstm = Lstm.Create(inputSize, hidden, projection, seed: 11);
+        float[] cExpected = (float[])lstm.CPrev.Clone(), hExpected = new float[hidden];
+        lstm.Reference(cExpected, hExpected, out _);
+        float[] c = (float[])lstm.CPrev.Clone(), h = new float[hidden];
+
+        PackedCell.LstmStep(lstm.PackedIh, lstm.X, lstm.PackedHh, lstm.HPrev, c, h, inputSize, hidden, projection);
+
+        CellTestMath.AssertClose(CellTestMath.ToDouble(cExpected), c, Tolerance, "c");
+        CellTestMath.AssertClose(CellTestMath.ToDouble(hExpected), h, Tolerance, "h");
+    }
+
+    [Theory]
+    [MemberData(nameof(InputAndHiddenSizes))]
+    public void LstmForward_AnyShape_LeavesTheActivationsTheCellWould(int inputSize, int hidden)
+    {
+        Lstm lstm = Lstm.Create(inputSize, hidden, hidden, seed: (ulong)(inputSize * 7 + hidden));
+        float[] cExpected = new float[hidden], hExpected = new float[hidden];
+        lstm.Reference(cExpected, hExpected, out float[] gatesExpected, cPrev: lstm.CPrev);
+        float[] gates = lstm.InputProjection();
+        float[] c = new float[hidden], h = new float[hidden];
+
+        PackedCell.LstmForward(gates, lstm.PackedHh, lstm.HPrev, lstm.CPrev, c, h, hidden, hidden);
+
+        CellTestMath.AssertClose(CellTestMath.ToDouble(gatesExpected), gates, Tolerance, "gates");
+        CellTestMath.AssertClose(CellTestMath.ToDouble(cExpected), c, Tolerance, "c");
+        CellTestMath.AssertClose(CellTestMath.ToDouble(hExpected), h, Tolerance, "h");
+    }
+
+    [Theory]
+    [MemberData(nameof(InputAndHiddenSizes))]
+    public void GruStep_AnyShape_MatchesGemmAndCell(int inputSize, int hidden)
+    {
+        Gru gru = Gru.Create(inputSize, hidden, seed: (ulong)(inputSize * 31 + hidden));
+        float[] hExpected = new float[hidden];
+        gru.Reference(hExpected, out _, out _);
+        float[] h = new float[hidden];
+
+        PackedCell.GruStep(gru.PackedIh, gru.X, gru.PackedHh, gru.HPrev, h, inputSize, hidden);
+
+        CellTestMath.AssertClose(CellTestMath.ToDouble(hExpected), h, Tolerance, "h");
+    }
+
+    [Theory]
+    [MemberData(nameof(InputAndHiddenSizes))]
+    public void GruForward_AnyShape_LeavesWhatTheBackwardPassReads(int inputSize, int hidden)
+    {
+        Gru gru = Gru.Create(inputSize, hidden, seed: (ulong)(inputSize * 13 + hidden));
+        float[] hExpected = new float[hidden];
+        gru.Reference(hExpected, out float[] gatesExpected, out float[] ghExpected);
+        float[] gx = gru.InputProjection();
+        float[] candidate = new float[hidden], h = new float[hidden];
+
+        PackedCell.GruForward(gx, candidate, gru.PackedHh, gru.HPrev, h, hidden);
+
+        CellTestMath.AssertClose(CellTestMath.ToDouble(gatesExpected), gx, Tolerance, "gates");
+        CellTestMath.AssertClose(CellTestMath.ToDouble(ghExpected.AsSpan(2 * hidden).ToArray()), candidate, Tolerance, "gh_n");
+        CellTestMath.AssertClose(CellTestMath.ToDouble(hExpected), h, Tolerance, "h");
+    }
+
+    [Fact]
+    public void Pack_NoBias_PacksZeroBiasRows()
+    {
+        var random = new RnnRandom(5);
+        float[] weight = CellTestMath.Uniform(4 * 9 * 3, -1f, 1f, ref random);
+        float[] withZeros = new float[PackedCell.PackedLength(4, 9, 3)], withoutBias = new float[withZeros.Length];
+
+        PackedCell.Pack(weight, new float[4 * 9], withZeros, 4, 9, 3);
+        PackedCell.Pack(weight, default, withoutBias, 4, 9, 3);
+
+        Assert.Equal(withZeros, withoutBias);
+    }
+
+    [Fact]
+    public void Arguments_WrongShapesOrAliasing_Throw()
+    {
+        Lstm lstm = Lstm.Create(4, 8, 8, seed: 3);
+        float[] c = new float[8], h = new float[8];
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => PackedCell.PackedLength(4, 0, 3));
+        Assert.Throws<ArgumentException>(() => PackedCell.Pack(new float[10], default, new float[PackedCell.PackedLength(4, 8, 4)], 4, 8, 4));
+        Assert.Throws<ArgumentException>(() => PackedCell.Pack(new float[4 * 8 * 4], new float[3], new float[PackedCell.PackedLength(4, 8, 4)], 4, 8, 4));
+        Assert.Throws<ArgumentException>(() => PackedCell.LstmStep(lstm.PackedIh, new float[3], lstm.PackedHh, lstm.HPrev, c, h, 4, 8, 8));
+        Assert.Throws<ArgumentException>(() => PackedCell.LstmStep(lstm.PackedHh, lstm.X, lstm.PackedHh, lstm.HPrev, c, h, 4, 8, 8));
+        float[] state = (float[])lstm.HPrev.Clone();
+        ArgumentException aliasing = Assert.Throws<ArgumentException>(() => PackedCell.LstmStep(lstm.PackedIh, lstm.X, lstm.PackedHh, state, c, state, 4, 8, 8));
+        Assert.Equal("h", aliasing.ParamName);
+    }
+
+    private sealed record Lstm(float[] WeightIh, float[] WeightHh, float[] BiasIh, float[] BiasHh, float[] X, float[] HPrev, float[] CPrev,
+        float[] PackedIh, float[] PackedHh, int InputSize, int Hidden, int Recurrent)
+    {
+        public static Lstm Create(int inputSize, int hidden, int recurrent, ulong seed)
+        {
+            var random = new RnnRandom(seed);
+            float[] weightIh = CellTestMath.Uniform(4 * hidden * inputSize, -0.5f, 0.5f, ref random);
+            float[] weightHh = CellTestMath.Uniform(4 * hidden * recurrent, -0.5f, 0.5f, ref random);
+            float[] biasIh = CellTestMath.Uniform(4 * hidden, -0.5f, 0.5f, ref random);
+            float[] biasHh = CellTestMath.Uniform(4 * hidden, -0.5f, 0.5f, ref random);
+            float[] packedIh = new float[PackedCell.PackedLength(4, hidden, inputSize)];
+            float[] packedHh = new float[PackedCell.PackedLength(4, hidden, recurrent)];
+            PackedCell.Pack(weightIh, biasIh, packedIh, 4, hidden, inputSize);
+            PackedCell.Pack(weightHh, biasHh, packedHh, 4, hidden, recurrent);
+            return new Lstm(weightIh, weightHh, biasIh, biasHh,
+                CellTestMath.Uniform(inputSize, -1f, 1f, ref random), CellTestMath.Uniform(recurrent, -1f, 1f, ref random),
+                CellTestMath.Uniform(hidden, -1f, 1f, ref random), packedIh, packedHh, inputSize, hidden, recurrent);
+        }
+
+        /// <summary>x W_ihᵀ + b_ih, what the sequence forward pass computes for every step in one GEMM.</summary>
+        public float[] InputProjection()
+        {
+            float[] gates = new float[4 * Hidden];
+            Gemm.MultiplyTransposedB(X, WeightIh, gates, 1, 4 * Hidden, InputSize, false);
+            Gemm.AddRowVector(gates, BiasIh, 1);
+            return gates;
+        }
+
+        public void Reference(float[] c, float[] h, out float[] gates, float[]? cPrev = null)
+        {
+            gates = InputProjection();
+            Gemm.MultiplyTransposedB(HPrev, WeightHh, gates, 1, 4 * Hidden, Recurrent, true);
+            Gemm.AddRowVector(gates, BiasHh, 1);
+            LstmCell.Forward(gates, cPrev ?? c, c, h, 1, Hidden);
+        }
+    }
+
+    private sealed record Gru(float[] WeightIh, float[] WeightHh, float[] BiasIh, float[] BiasHh, float[] X, float[] HPrev,
+        float[] PackedIh, float[] PackedHh, int InputSize, int Hidden)
+    {
+        public static Gru Create(int inputSize, int hidden, ulong seed)
+        {
+            var random = new RnnRandom(seed);
+            float[] weightIh = CellTestMath.Uniform(3 * hidden * inputSize, -0.5f, 0.5f, ref random);
+            float[] weightHh = CellTestMath.Uniform(3 * hidden * hidden, -0.5f, 0.5f, ref random);
+            float[] biasIh = CellTestMath.Uniform(3 * hidden, -0.5f, 0.5f, ref random);
+            float[] biasHh = CellTestMath.Uniform(3 * hidden, -0.5f, 0.5f, ref random);
+            float[] packedIh = new float[PackedCell.PackedLength(3, hidden, inputSize)];
+            float[] packedHh = new float[PackedCell.PackedLength(3, hidden, hidden)];
+            PackedCell.Pack(weightIh, biasIh, packedIh, 3, hidden, inputSize);
+            PackedCell.Pack(weightHh, biasHh, packedHh, 3, hidden, hidden);
+            return new Gru(weightIh, weightHh, biasIh, biasHh,
+                CellTestMath.Uniform(inputSize, -1f, 1f, ref random), CellTestMath.Uniform(hidden, -1f, 1f, ref random),
+                packedIh, packedHh, inputSize, hidden);
+        }
+
+        public float[] InputProjection()
+        {
+            float[] gx = new float[3 * Hidden];
+            Gemm.MultiplyTransposedB(X, WeightIh, gx, 1, 3 * Hidden, InputSize, false);
+            Gemm.AddRowVector(gx, BiasIh, 1);
+            return gx;
+        }
+
+        public void Reference(float[] h, out float[] gates, out float[] gh)
+        {
+            gates = InputProjection();
+            gh = new float[3 * Hidden];
+            Gemm.MultiplyTransposedB(HPrev, WeightHh, gh, 1, 3 * Hidden, Hidden, false);
+            Gemm.AddRowVector(gh, BiasHh, 1);
+            GruCell.Forward(gates, gh, HPrev, h, 1, Hidden);
+        }
+    }
+}
