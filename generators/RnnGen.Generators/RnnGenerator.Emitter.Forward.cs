@@ -80,7 +80,7 @@ public sealed partial class RnnGenerator
                     w.Line($"{Kernels}.Embedding.ValidateTokens(tokens, VocabularySize, \"inputs\");");
                     w.Line($"{Span} encoded = new {Span}(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);");
                     w.Line(m.Input.Kind == InputKind.Embedding
-                        ? $"{Kernels}.Embedding.Gather(Parameters.Values.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);"
+                        ? $"{Kernels}.Embedding.Gather(Parameters.ReadOnlyValues.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);"
                         : $"{Kernels}.OneHot.Encode(tokens, encoded, VocabularySize);");
                     w.Line("return encoded;");
                 }
@@ -91,7 +91,7 @@ public sealed partial class RnnGenerator
             using (w.Block($"private void RunForward({ReadOnlySpan} x)"))
             {
                 w.Line($"{Span} ws = _workspace;");
-                w.Line($"{ReadOnlySpan} p = Parameters.Values;");
+                w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
                 if (m.VariableLength)
                     w.Line($"{IntSpan} lengths = new {IntSpan}(_intWorkspace, 0, BatchSize);");
                 foreach (LayerSpec layer in m.Layers)
@@ -184,23 +184,29 @@ public sealed partial class RnnGenerator
                 case CellKind.Lstm:
                     {
                         string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
-                        w.Line($"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.");
+                        bool packed = d.PackedRecurrent >= 0;
+                        if (packed)
+                            WritePackRecurrent(c, layer, d, direction);
+                        w.Line(packed
+                            ? $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih (the kernel adds b_hh)."
+                            : $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.");
                         w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
-                        WriteBiases(c, d, gates, rows, includeHiddenBias: true);
+                        WriteBiases(c, d, gates, rows, includeHiddenBias: !packed);
                         ForEachStep(c, reverse: d.Reverse, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {Param(d.WeightHh)}, {gate}, BatchSize, {Int(gw)}, {Int(so)}, true);");
-                            if (d.WeightHr is null)
+                            string cellOutput = d.WeightHr is null ? hOutOf(t) : Slot(p + "Raw", p + "CellStride", t, 0);
+                            if (packed)
                             {
-                                w.Line($"{Kernels}.LstmCell.Forward({gate}, {cPrevOf(t)}, {cOutOf(t)}, {hOutOf(t)}, BatchSize, {Int(h)});");
+                                w.Line($"{Kernels}.PackedCell.LstmForward({gate}, {PackedRecurrent(d)}, {hPrevOf(t)}, {cPrevOf(t)}, {cOutOf(t)}, {cellOutput}, {Int(h)}, {Int(so)});");
                             }
                             else
                             {
-                                string raw = Slot(p + "Raw", p + "CellStride", t, 0);
-                                w.Line($"{Kernels}.LstmCell.Forward({gate}, {cPrevOf(t)}, {cOutOf(t)}, {raw}, BatchSize, {Int(h)});");
-                                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({raw}, {Param(d.WeightHr)}, {hOutOf(t)}, BatchSize, {Int(so)}, {Int(h)}, false);");
+                                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {Param(d.WeightHh)}, {gate}, BatchSize, {Int(gw)}, {Int(so)}, true);");
+                                w.Line($"{Kernels}.LstmCell.Forward({gate}, {cPrevOf(t)}, {cOutOf(t)}, {cellOutput}, BatchSize, {Int(h)});");
                             }
+                            if (d.WeightHr is not null)
+                                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({cellOutput}, {Param(d.WeightHr)}, {hOutOf(t)}, BatchSize, {Int(so)}, {Int(h)}, false);");
                             Freeze(t);
                         });
                         break;
@@ -208,16 +214,29 @@ public sealed partial class RnnGenerator
                 case CellKind.Gru when layer.ResetAfter:
                     {
                         string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
+                        bool packed = d.PackedRecurrent >= 0;
+                        if (packed)
+                            WritePackRecurrent(c, layer, d, direction);
                         w.Line($"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).");
                         w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
                         WriteBiases(c, d, gates, rows, includeHiddenBias: false);
                         ForEachStep(c, reverse: d.Reverse, t =>
                         {
-                            string gh = Slot(p + "HiddenGates", p + "GateStride", t, 0);
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {Param(d.WeightHh)}, {gh}, BatchSize, {Int(gw)}, {Int(so)}, false);");
-                            if (d.BiasHh is not null)
-                                w.Line($"{Kernels}.Gemm.AddRowVector({gh}, {Param(d.BiasHh)}, BatchSize);");
-                            w.Line($"{Kernels}.GruCell.Forward({Slot(p + "Gates", p + "GateStride", t, 0)}, {gh}, {hPrevOf(t)}, {hOutOf(t)}, BatchSize, {Int(h)});");
+                            string gate = Slot(p + "Gates", p + "GateStride", t, 0);
+                            if (packed)
+                            {
+                                // Backward reads only the n part of W_hh h + b_hh; r and z are consumed inside the kernel.
+                                string candidate = SlotPart(p + "HiddenGates", p + "GateStride", t, 2 * h, h);
+                                w.Line($"{Kernels}.PackedCell.GruForward({gate}, {candidate}, {PackedRecurrent(d)}, {hPrevOf(t)}, {hOutOf(t)}, {Int(h)});");
+                            }
+                            else
+                            {
+                                string gh = Slot(p + "HiddenGates", p + "GateStride", t, 0);
+                                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {Param(d.WeightHh)}, {gh}, BatchSize, {Int(gw)}, {Int(so)}, false);");
+                                if (d.BiasHh is not null)
+                                    w.Line($"{Kernels}.Gemm.AddRowVector({gh}, {Param(d.BiasHh)}, BatchSize);");
+                                w.Line($"{Kernels}.GruCell.Forward({gate}, {gh}, {hPrevOf(t)}, {hOutOf(t)}, BatchSize, {Int(h)});");
+                            }
                             Freeze(t);
                         });
                         break;
@@ -249,6 +268,17 @@ public sealed partial class RnnGenerator
                     }
             }
         }
+
+        // Packed per call rather than cached: the weights may have changed since the last call, and packing costs about
+        // one step's worth of reads against the T steps that then run without horizontal reductions.
+        private static void WritePackRecurrent(EmitContext c, LayerSpec layer, DirectionLayout d, string direction)
+        {
+            string bias = d.BiasHh is null ? "default" : Param(d.BiasHh);
+            c.Writer.Line($"// {direction}W_hh and b_hh packed into panels of 16 units with the gates side by side (see PackedCell).");
+            c.Writer.Line($"{Kernels}.PackedCell.Pack({Param(d.WeightHh)}, {bias}, {PackedRecurrent(d)}, {Int(layer.GateCount)}, {Int(layer.HiddenSize)}, {Int(layer.StateSize)});");
+        }
+
+        private static string PackedRecurrent(DirectionLayout d) => $"ws.Slice({d.Prefix}PackedRecurrent, {d.Prefix}PackedRecurrentLength)";
 
         private static void WriteBiases(EmitContext c, DirectionLayout d, string target, string rows, bool includeHiddenBias)
         {
@@ -396,6 +426,14 @@ public sealed partial class RnnGenerator
             string width = strides == 1 ? stride : $"{Int(strides)} * {stride}";
             string start = index == "0" ? buffer : strides == 1 ? $"{buffer} + {index} * {stride}" : $"{buffer} + {index} * {Int(strides)} * {stride}";
             return $"ws.Slice({start}, {width})";
+        }
+
+        /// <summary>Elements [offset, offset + length) of slot <c>t + 0</c> of a per-step buffer.</summary>
+        private static string SlotPart(string buffer, string stride, StepIndex t, int offset, int length)
+        {
+            string index = t.Plus(0);
+            string start = index == "0" ? buffer : $"{buffer} + {index} * {stride}";
+            return $"ws.Slice({start} + {Int(offset)}, {Int(length)})";
         }
 
         /// <summary>Writes <paramref name="body"/> for every time step, unrolled or as a loop (see <see cref="Limits.UnrollBudget"/>).</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using RnnGen.Generators.Helpers;
 using RnnGen.Generators.Model;
 
@@ -12,6 +13,9 @@ public sealed partial class RnnGenerator
         private sealed class StepSlots
         {
             public int Hidden, Cell = -1, Gates, HiddenGates = -1, ResetHidden = -1, NewGate = -1, Raw = -1;
+
+            /// <summary>Where the layer's packed weights sit in the step's packed copy (packed layers only).</summary>
+            public int PackedIh, PackedHh, PackedIhLength, PackedHhLength;
         }
 
         private static void WriteStep(EmitContext c)
@@ -38,13 +42,19 @@ public sealed partial class RnnGenerator
             foreach (LayerSpec layer in m.Layers)
             {
                 StepSlots s = slots[layer.Index];
+                if (layer.HasPackedKernel)
+                {
+                    // The packed kernels keep the gates in registers; scratch holds only the new state (or, when
+                    // projecting, the cell output the projection reads).
+                    if (layer.ProjectionSize > 0)
+                        s.Raw = size;
+                    else
+                        s.Gates = size;
+                    size += layer.HiddenSize;
+                    continue;
+                }
                 s.Gates = size;
                 size += layer.GateWidth;
-                if (layer.Cell == CellKind.Gru && layer.ResetAfter)
-                {
-                    s.HiddenGates = size;
-                    size += layer.GateWidth;
-                }
                 if (layer.ResetBefore)
                 {
                     s.HiddenGates = size;
@@ -52,15 +62,23 @@ public sealed partial class RnnGenerator
                     s.NewGate = size + 3 * layer.HiddenSize;
                     size += 4 * layer.HiddenSize;
                 }
-                if (layer.ProjectionSize > 0)
-                {
-                    s.Raw = size;
-                    size += layer.HiddenSize;
-                }
             }
             int oneHot = size;
             if (m.Input.Kind == InputKind.OneHot)
                 size += m.Input.Size;
+
+            int packedLength = 0;
+            foreach (LayerSpec layer in m.Layers.Where(layer => layer.HasPackedKernel))
+            {
+                StepSlots s = slots[layer.Index];
+                s.PackedIh = packedLength;
+                s.PackedIhLength = (int)layer.PackedLength(layer.InputSize);
+                s.PackedHh = s.PackedIh + s.PackedIhLength;
+                s.PackedHhLength = (int)layer.PackedLength(layer.StateSize);
+                packedLength = s.PackedHh + s.PackedHhLength;
+            }
+            if (c.HasPackedStep)
+                WriteStepWeights(c, slots, packedLength);
 
             w.Line("/// <summary>");
             w.Line("/// Recurrent state of one stream for <see cref=\"Step\"/>: the hidden (and LSTM cell) state of every layer plus");
@@ -133,7 +151,9 @@ public sealed partial class RnnGenerator
                 if (!m.IsEncoder)
                     w.Line("ValidateLength(output.Length, OutputSize, nameof(output));");
                 w.Line($"{Span} s = state.Buffer;");
-                w.Line($"{ReadOnlySpan} p = Parameters.Values;");
+                w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
+                if (c.HasPackedStep)
+                    w.Line($"{ReadOnlySpan} packed = _stepWeights.Get();");
                 if (m.Input.Kind == InputKind.Embedding)
                 {
                     w.Line($"{ReadOnlySpan} input = p.Slice(EmbeddingWeightOffset + token * InputSize, InputSize);");
@@ -165,9 +185,14 @@ public sealed partial class RnnGenerator
             int h = layer.HiddenSize, gw = layer.GateWidth, so = layer.StateSize;
             string x = layer.Index == 0 ? "input" : $"s.Slice({Int(slots[layer.Index - 1].Hidden)}, {Int(c.Model.Layers[layer.Index - 1].StateSize)})";
             string hs = $"s.Slice({Int(s.Hidden)}, {Int(so)})";
-            string g = $"s.Slice({Int(s.Gates)}, {Int(gw)})";
             w.Line();
             w.Line($"// Layer {Int(layer.Index)}: {CellTitle(layer)}.");
+            if (layer.HasPackedKernel)
+            {
+                WritePackedLayerStep(c, layer, d, s, x, hs);
+                return;
+            }
+            string g = $"s.Slice({Int(s.Gates)}, {Int(gw)})";
             w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {Param(d.WeightIh)}, {g}, 1, {Int(gw)}, {Int(layer.InputSize)}, false);");
             if (d.BiasIh is not null)
                 w.Line($"{Kernels}.Gemm.AddRowVector({g}, {Param(d.BiasIh)}, 1);");
@@ -180,34 +205,6 @@ public sealed partial class RnnGenerator
                     w.Line($"{Kernels}.RnnCell.Activate({g}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
                     w.Line($"{g}.CopyTo({hs});");
                     break;
-                case CellKind.Lstm:
-                    {
-                        string cs = $"s.Slice({Int(s.Cell)}, {Int(h)})";
-                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hs}, {Param(d.WeightHh)}, {g}, 1, {Int(gw)}, {Int(so)}, true);");
-                        if (d.BiasHh is not null)
-                            w.Line($"{Kernels}.Gemm.AddRowVector({g}, {Param(d.BiasHh)}, 1);");
-                        w.Line("// The cell reads c element by element before overwriting it, so the update is in place.");
-                        if (d.WeightHr is null)
-                        {
-                            w.Line($"{Kernels}.LstmCell.Forward({g}, {cs}, {cs}, {hs}, 1, {Int(h)});");
-                        }
-                        else
-                        {
-                            string raw = $"s.Slice({Int(s.Raw)}, {Int(h)})";
-                            w.Line($"{Kernels}.LstmCell.Forward({g}, {cs}, {cs}, {raw}, 1, {Int(h)});");
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({raw}, {Param(d.WeightHr)}, {hs}, 1, {Int(so)}, {Int(h)}, false);");
-                        }
-                        break;
-                    }
-                case CellKind.Gru when layer.ResetAfter:
-                    {
-                        string gh = $"s.Slice({Int(s.HiddenGates)}, {Int(gw)})";
-                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hs}, {Param(d.WeightHh)}, {gh}, 1, {Int(gw)}, {Int(so)}, false);");
-                        if (d.BiasHh is not null)
-                            w.Line($"{Kernels}.Gemm.AddRowVector({gh}, {Param(d.BiasHh)}, 1);");
-                        w.Line($"{Kernels}.GruCell.Forward({g}, {gh}, {hs}, {hs}, 1, {Int(h)});");
-                        break;
-                    }
                 default:
                     {
                         string ghRz = $"s.Slice({Int(s.HiddenGates)}, {Int(2 * h)})";
@@ -224,6 +221,61 @@ public sealed partial class RnnGenerator
                         break;
                     }
             }
+        }
+
+        // The new state goes to scratch first: every unit reads the whole previous h, so it cannot be updated in place.
+        private static void WritePackedLayerStep(EmitContext c, LayerSpec layer, DirectionLayout d, StepSlots s, string x, string hs)
+        {
+            SourceWriter w = c.Writer;
+            int h = layer.HiddenSize;
+            string ih = $"packed.Slice({StepPacked(layer, "Ih")})";
+            string hh = $"packed.Slice({StepPacked(layer, "Hh")})";
+            if (layer.Cell == CellKind.Lstm)
+            {
+                string cs = $"s.Slice({Int(s.Cell)}, {Int(h)})";
+                string output = d.WeightHr is null ? $"s.Slice({Int(s.Gates)}, {Int(h)})" : $"s.Slice({Int(s.Raw)}, {Int(h)})";
+                w.Line($"{Kernels}.PackedCell.LstmStep({ih}, {x}, {hh}, {hs}, {cs}, {output}, {Int(layer.InputSize)}, {Int(h)}, {Int(layer.StateSize)});");
+                if (d.WeightHr is null)
+                    w.Line($"{output}.CopyTo({hs});");
+                else
+                    w.Line($"{Kernels}.Gemm.MultiplyTransposedB({output}, {Param(d.WeightHr)}, {hs}, 1, {Int(layer.StateSize)}, {Int(h)}, false);");
+                return;
+            }
+            string next = $"s.Slice({Int(s.Gates)}, {Int(h)})";
+            w.Line($"{Kernels}.PackedCell.GruStep({ih}, {x}, {hh}, {hs}, {next}, {Int(layer.InputSize)}, {Int(h)});");
+            w.Line($"{next}.CopyTo({hs});");
+        }
+
+        private static string StepPacked(LayerSpec layer, string part) => $"StepL{Int(layer.Index)}Packed{part}, StepL{Int(layer.Index)}Packed{part}Length";
+
+        // Step's weights are cached across calls (a step is too short to pack its own), so the cache repacks whenever
+        // the parameter version moves; see PackedWeights.
+        private static void WriteStepWeights(EmitContext c, StepSlots[] slots, int packedLength)
+        {
+            SourceWriter w = c.Writer;
+            w.Line("// Step reads W_ih, W_hh and their biases packed into panels of 16 units with the gates side by side (see");
+            w.Line("// PackedCell), so a batch-1 step is a stream of FMAs with no horizontal sums.");
+            w.Line($"private const int StepPackedLength = {Int(packedLength)};");
+            foreach (LayerSpec layer in c.Model.Layers.Where(layer => layer.HasPackedKernel))
+            {
+                StepSlots s = slots[layer.Index];
+                w.Line($"private const int StepL{Int(layer.Index)}PackedIh = {Int(s.PackedIh)}, StepL{Int(layer.Index)}PackedIhLength = {Int(s.PackedIhLength)};");
+                w.Line($"private const int StepL{Int(layer.Index)}PackedHh = {Int(s.PackedHh)}, StepL{Int(layer.Index)}PackedHhLength = {Int(s.PackedHhLength)};");
+            }
+            w.Line();
+            w.Line("private readonly global::RnnGen.Kernels.PackedWeights _stepWeights;");
+            w.Line();
+            using (w.Block($"private static void PackStepWeights({ReadOnlySpan} p, {Span} packed)"))
+            {
+                foreach (LayerSpec layer in c.Model.Layers.Where(layer => layer.HasPackedKernel))
+                {
+                    DirectionLayout d = c.Layout.Layers[layer.Index].Directions[0];
+                    string g = Int(layer.GateCount), h = Int(layer.HiddenSize);
+                    w.Line($"{Kernels}.PackedCell.Pack({Param(d.WeightIh)}, {(d.BiasIh is null ? "default" : Param(d.BiasIh))}, packed.Slice({StepPacked(layer, "Ih")}), {g}, {h}, {Int(layer.InputSize)});");
+                    w.Line($"{Kernels}.PackedCell.Pack({Param(d.WeightHh)}, {(d.BiasHh is null ? "default" : Param(d.BiasHh))}, packed.Slice({StepPacked(layer, "Hh")}), {g}, {h}, {Int(layer.StateSize)});");
+                }
+            }
+            w.Line();
         }
 
         private delegate (int Offset, int Length) StateSlice(LayerSpec layer, StepSlots slots);

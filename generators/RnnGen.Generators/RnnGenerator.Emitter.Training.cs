@@ -47,7 +47,7 @@ public sealed partial class RnnGenerator
                 : $"private void RunBackward({ReadOnlySpan} x)"))
             {
                 w.Line($"{Span} ws = _workspace;");
-                w.Line($"{ReadOnlySpan} p = Parameters.Values;");
+                w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
                 w.Line($"{Span} g = Parameters.Gradients;");
                 if (!m.IsEncoder)
                     w.Line($"{ReadOnlySpan} dy = ws.Slice(OutputGradientOffset, OutputLength);");

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using RnnGen.Generators.Helpers;
 using RnnGen.Generators.Model;
 
@@ -182,6 +183,9 @@ public sealed partial class RnnGenerator
                     Offset(w, p + "Gates", d.Gates);
                     Offset(w, p + "GatesGradient", d.GatesGradient);
                     Offset(w, p + "HiddenGates", d.HiddenGates);
+                    Offset(w, p + "PackedRecurrent", d.PackedRecurrent);
+                    if (d.PackedRecurrent >= 0)
+                        w.Line($"private const int {p}PackedRecurrentLength = {Int(d.PackedRecurrentLength)};");
                     Offset(w, p + "HiddenGatesGradient", d.HiddenGatesGradient);
                     Offset(w, p + "NewGate", d.NewGate);
                     Offset(w, p + "NewGateGradient", d.NewGateGradient);
@@ -234,6 +238,8 @@ public sealed partial class RnnGenerator
             {
                 w.Line("Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);");
                 w.Line("Parameters.InitializeDefault(seed);");
+                if (c.HasPackedStep)
+                    w.Line("_stepWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, StepPackedLength, PackStepWeights);");
             }
             w.Line();
             w.Line("/// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>");
@@ -385,6 +391,9 @@ public sealed partial class RnnGenerator
             public bool IsClassifier => Model.Head is { Activation: HeadActivation.Softmax };
 
             public bool CanStream => !Model.IsBidirectional;
+
+            /// <summary>Whether <c>Step</c> keeps a packed weight copy: some layer runs on the packed kernels.</summary>
+            public bool HasPackedStep => CanStream && Model.Layers.Any(layer => layer.HasPackedKernel);
 
             public int OutputRows => (Model.HeadOnLastStep ? 1 : Model.SequenceLength) * Model.BatchSize;
         }

@@ -109,6 +109,11 @@ internal sealed class BufferLayout
             d.ResetHidden = Reserve(t * cell);
             d.ResetHiddenGradient = Reserve(cell);
         }
+        if (b == 1 && layer.HasPackedKernel)
+        {
+            d.PackedRecurrentLength = (int)System.Math.Min(layer.PackedLength(layer.StateSize), int.MaxValue);
+            d.PackedRecurrent = Reserve(d.PackedRecurrentLength);
+        }
         if (layer.ProjectionSize > 0)
         {
             d.Raw = Reserve(t * cell);
@@ -238,6 +243,9 @@ internal sealed class DirectionLayout
     public int GatesGradient { get; set; } = -1;
     /// <summary>GRU: [T][B][3H] W_hh h + b_hh (reset after), or [T][B][2H] for r and z only (reset before).</summary>
     public int HiddenGates { get; set; } = -1;
+    /// <summary>Batch 1 (LSTM, GRU reset after): W_hh and b_hh packed for the kernel, refreshed by every forward call.</summary>
+    public int PackedRecurrent { get; set; } = -1;
+    public int PackedRecurrentLength { get; set; }
     public int HiddenGatesGradient { get; set; } = -1;
     /// <summary>GRU reset before: [T][B][H] W_hn (r ⊙ h) + b_hn, and r ⊙ h.</summary>
     public int NewGate { get; set; } = -1;

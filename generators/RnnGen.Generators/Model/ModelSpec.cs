@@ -130,6 +130,18 @@ internal sealed record LayerSpec(
     public int GateWidth => GateCount * HiddenSize;
 
     public bool HasCellState => Cell == CellKind.Lstm;
+
+    /// <summary>
+    /// Whether batch-1 steps run on <c>RnnGen.Kernels.PackedCell</c>: LSTM (with or without projection) and GRU with
+    /// the reset gate after the hidden product. The others keep the row-major GEMV path.
+    /// </summary>
+    public bool HasPackedKernel => Cell == CellKind.Lstm || (Cell == CellKind.Gru && ResetAfter);
+
+    /// <summary>
+    /// Floats of a packed copy of this layer's <c>[GateWidth, columns]</c> weight and bias. Mirrors
+    /// <c>PackedCell.PackedLength</c>: panels of 16 units, each a bias row plus one row per column.
+    /// </summary>
+    public long PackedLength(int columns) => (long)(columns + 1) * GateCount * ((HiddenSize + 15) / 16 * 16);
 }
 
 internal enum HeadActivation

@@ -396,7 +396,7 @@ namespace Demo
         private void RunForward(global::System.ReadOnlySpan<float> x)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<int> lengths = new global::System.ReadOnlySpan<int>(_intWorkspace, 0, BatchSize);
 
             // Layer 0: GRU (reset before): 4 -> 3, bidirectional (concat, output 6).
@@ -572,7 +572,7 @@ namespace Demo
         private void RunBackward(global::System.ReadOnlySpan<float> x)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
             global::System.ReadOnlySpan<int> lengths = new global::System.ReadOnlySpan<int>(_intWorkspace, 0, BatchSize);

@@ -216,7 +216,7 @@ namespace Demo
         {
             global::RnnGen.Kernels.Embedding.ValidateTokens(tokens, VocabularySize, "inputs");
             global::System.Span<float> encoded = new global::System.Span<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);
-            global::RnnGen.Kernels.Embedding.Gather(Parameters.Values.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);
+            global::RnnGen.Kernels.Embedding.Gather(Parameters.ReadOnlyValues.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);
             return encoded;
         }
 
@@ -224,7 +224,7 @@ namespace Demo
         private void RunForward(global::System.ReadOnlySpan<float> x)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: RNN (tanh): 3 -> 6.
             //   h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
@@ -278,7 +278,7 @@ namespace Demo
         private void RunBackward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<int> tokens)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
 
@@ -381,7 +381,7 @@ namespace Demo
                 throw new global::System.ArgumentOutOfRangeException(nameof(token), token, "Token ids must be in [0, " + VocabularySize + ").");
             ValidateLength(output.Length, OutputSize, nameof(output));
             global::System.Span<float> s = state.Buffer;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<float> input = p.Slice(EmbeddingWeightOffset + token * InputSize, InputSize);
 
             // Layer 0: RNN (tanh).

@@ -36,7 +36,7 @@ partial class Outer
         /// <summary>Length of a batch of float targets, shaped like the outputs.</summary>
         public const int TargetLength = 2;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 311;
+        private const int WorkspaceSize = 551;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -49,9 +49,11 @@ partial class Outer
         private const int L0Gates = 67;
         private const int L0GatesGradient = 127;
         private const int L0HiddenGates = 187;
+        private const int L0PackedRecurrent = 307;
+        private const int L0PackedRecurrentLength = 240;
         private const int L0HiddenGatesGradient = 247;
-        private const int OutputOffset = 307;
-        private const int OutputGradientOffset = 309;
+        private const int OutputOffset = 547;
+        private const int OutputGradientOffset = 549;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -82,6 +84,7 @@ partial class Outer
         {
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
+            _stepWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, StepPackedLength, PackStepWeights);
         }
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
@@ -209,7 +212,7 @@ partial class Outer
         private void RunForward(global::System.ReadOnlySpan<float> x)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: GRU: 3 -> 4.
             //   Gates in PyTorch order r, z, n (rows of W_ih and W_hh):
@@ -217,29 +220,21 @@ partial class Outer
             //   z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
             //   n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))
             //   h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+            // W_hh and b_hh packed into panels of 16 units with the gates side by side (see PackedCell).
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), 3, 4, 4);
             // Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 12, 3, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
             // t = 0
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates, L0GateStride), BatchSize, 12, 4, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0HiddenGates, L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), BatchSize);
-            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0HiddenGates, L0GateStride), ws.Slice(L0Hidden, L0HiddenStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0HiddenGates + 8, 4), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), ws.Slice(L0Hidden, L0HiddenStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), 4);
             // t = 1
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 1 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0HiddenGates + 1 * L0GateStride, L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), BatchSize);
-            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 1 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 1 * L0GateStride + 8, 4), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), 4);
             // t = 2
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 2 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0HiddenGates + 2 * L0GateStride, L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), BatchSize);
-            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 2 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 2 * L0GateStride + 8, 4), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), 4);
             // t = 3
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 3 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0HiddenGates + 3 * L0GateStride, L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), BatchSize);
-            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 3 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 3 * L0GateStride + 8, 4), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), 4);
             // t = 4
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGates + 4 * L0GateStride, L0GateStride), BatchSize, 12, 4, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0HiddenGates + 4 * L0GateStride, L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), BatchSize);
-            global::RnnGen.Kernels.GruCell.Forward(ws.Slice(L0Gates + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 4 * L0GateStride, L0GateStride), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 4 * L0GateStride + 8, 4), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), 4);
 
             // Head on the final state (many-to-one): y = h_n W_headᵀ + b_head.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), BatchSize, OutputSize, 4, false);
@@ -274,7 +269,7 @@ partial class Outer
         private void RunBackward(global::System.ReadOnlySpan<float> x)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
 
@@ -313,6 +308,20 @@ partial class Outer
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 3), SequenceLength * BatchSize, 3, 12, false);
         }
 
+        // Step reads W_ih, W_hh and their biases packed into panels of 16 units with the gates side by side (see
+        // PackedCell), so a batch-1 step is a stream of FMAs with no horizontal sums.
+        private const int StepPackedLength = 432;
+        private const int StepL0PackedIh = 0, StepL0PackedIhLength = 192;
+        private const int StepL0PackedHh = 192, StepL0PackedHhLength = 240;
+
+        private readonly global::RnnGen.Kernels.PackedWeights _stepWeights;
+
+        private static void PackStepWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
+        {
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(StepL0PackedIh, StepL0PackedIhLength), 3, 4, 3);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(StepL0PackedHh, StepL0PackedHhLength), 3, 4, 4);
+        }
+
         /// <summary>
         /// Recurrent state of one stream for <see cref="Step"/>: the hidden (and LSTM cell) state of every layer plus
         /// scratch space. Owned by the caller; one model's weights serve any number of states on any number of threads.
@@ -320,7 +329,7 @@ partial class Outer
         public sealed class StepState : global::RnnGen.IRnnStepState<StepState>
         {
             internal const int StateLength = 4;
-            internal readonly float[] Buffer = new float[28];
+            internal readonly float[] Buffer = new float[8];
 
             /// <summary>Zeroes the state, starting a new stream.</summary>
             public void Reset() => global::System.Array.Clear(Buffer, 0, StateLength);
@@ -377,14 +386,12 @@ partial class Outer
             ValidateLength(input.Length, InputSize, nameof(input));
             ValidateLength(output.Length, OutputSize, nameof(output));
             global::System.Span<float> s = state.Buffer;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
+            global::System.ReadOnlySpan<float> packed = _stepWeights.Get();
 
             // Layer 0: GRU.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(input, p.Slice(WeightIhL0Offset, WeightIhL0Length), s.Slice(4, 12), 1, 12, 3, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(4, 12), p.Slice(BiasIhL0Offset, BiasIhL0Length), 1);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 4), p.Slice(WeightHhL0Offset, WeightHhL0Length), s.Slice(16, 12), 1, 12, 4, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(16, 12), p.Slice(BiasHhL0Offset, BiasHhL0Length), 1);
-            global::RnnGen.Kernels.GruCell.Forward(s.Slice(4, 12), s.Slice(16, 12), s.Slice(0, 4), s.Slice(0, 4), 1, 4);
+            global::RnnGen.Kernels.PackedCell.GruStep(packed.Slice(StepL0PackedIh, StepL0PackedIhLength), input, packed.Slice(StepL0PackedHh, StepL0PackedHhLength), s.Slice(0, 4), s.Slice(4, 4), 3, 4);
+            s.Slice(4, 4).CopyTo(s.Slice(0, 4));
 
             // Head: y = h W_headᵀ + b_head.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 4), p.Slice(HeadWeightOffset, HeadWeightLength), output, 1, OutputSize, 4, false);

@@ -104,6 +104,7 @@ namespace Demo
         {
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
+            _stepWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, StepPackedLength, PackStepWeights);
         }
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
@@ -262,7 +263,7 @@ namespace Demo
         private void RunForward(global::System.ReadOnlySpan<float> x)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: LSTM: 4 -> 8.
             //   Gates in PyTorch order i, f, g, o (rows of W_ih and W_hh):
@@ -341,7 +342,7 @@ namespace Demo
         private void RunBackward(global::System.ReadOnlySpan<float> x)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
 
@@ -399,6 +400,24 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 4), SequenceLength * BatchSize, 4, 32, false);
         }
 
+        // Step reads W_ih, W_hh and their biases packed into panels of 16 units with the gates side by side (see
+        // PackedCell), so a batch-1 step is a stream of FMAs with no horizontal sums.
+        private const int StepPackedLength = 2048;
+        private const int StepL0PackedIh = 0, StepL0PackedIhLength = 320;
+        private const int StepL0PackedHh = 320, StepL0PackedHhLength = 576;
+        private const int StepL1PackedIh = 896, StepL1PackedIhLength = 576;
+        private const int StepL1PackedHh = 1472, StepL1PackedHhLength = 576;
+
+        private readonly global::RnnGen.Kernels.PackedWeights _stepWeights;
+
+        private static void PackStepWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
+        {
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(StepL0PackedIh, StepL0PackedIhLength), 4, 8, 4);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(StepL0PackedHh, StepL0PackedHhLength), 4, 8, 8);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL1Offset, WeightIhL1Length), p.Slice(BiasIhL1Offset, BiasIhL1Length), packed.Slice(StepL1PackedIh, StepL1PackedIhLength), 4, 8, 8);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL1Offset, WeightHhL1Length), p.Slice(BiasHhL1Offset, BiasHhL1Length), packed.Slice(StepL1PackedHh, StepL1PackedHhLength), 4, 8, 8);
+        }
+
         /// <summary>
         /// Recurrent state of one stream for <see cref="Step"/>: the hidden (and LSTM cell) state of every layer plus
         /// scratch space. Owned by the caller; one model's weights serve any number of states on any number of threads.
@@ -406,7 +425,7 @@ namespace Demo
         public sealed class StepState : global::RnnGen.IRnnStepState<StepState>
         {
             internal const int StateLength = 32;
-            internal readonly float[] Buffer = new float[96];
+            internal readonly float[] Buffer = new float[48];
 
             /// <summary>Zeroes the state, starting a new stream.</summary>
             public void Reset() => global::System.Array.Clear(Buffer, 0, StateLength);
@@ -466,23 +485,16 @@ namespace Demo
             ValidateLength(input.Length, InputSize, nameof(input));
             ValidateLength(output.Length, OutputSize, nameof(output));
             global::System.Span<float> s = state.Buffer;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
+            global::System.ReadOnlySpan<float> packed = _stepWeights.Get();
 
             // Layer 0: LSTM.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(input, p.Slice(WeightIhL0Offset, WeightIhL0Length), s.Slice(32, 32), 1, 32, 4, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(32, 32), p.Slice(BiasIhL0Offset, BiasIhL0Length), 1);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 8), p.Slice(WeightHhL0Offset, WeightHhL0Length), s.Slice(32, 32), 1, 32, 8, true);
-            global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(32, 32), p.Slice(BiasHhL0Offset, BiasHhL0Length), 1);
-            // The cell reads c element by element before overwriting it, so the update is in place.
-            global::RnnGen.Kernels.LstmCell.Forward(s.Slice(32, 32), s.Slice(8, 8), s.Slice(8, 8), s.Slice(0, 8), 1, 8);
+            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(StepL0PackedIh, StepL0PackedIhLength), input, packed.Slice(StepL0PackedHh, StepL0PackedHhLength), s.Slice(0, 8), s.Slice(8, 8), s.Slice(32, 8), 4, 8, 8);
+            s.Slice(32, 8).CopyTo(s.Slice(0, 8));
 
             // Layer 1: LSTM.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 8), p.Slice(WeightIhL1Offset, WeightIhL1Length), s.Slice(64, 32), 1, 32, 8, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(64, 32), p.Slice(BiasIhL1Offset, BiasIhL1Length), 1);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(16, 8), p.Slice(WeightHhL1Offset, WeightHhL1Length), s.Slice(64, 32), 1, 32, 8, true);
-            global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(64, 32), p.Slice(BiasHhL1Offset, BiasHhL1Length), 1);
-            // The cell reads c element by element before overwriting it, so the update is in place.
-            global::RnnGen.Kernels.LstmCell.Forward(s.Slice(64, 32), s.Slice(24, 8), s.Slice(24, 8), s.Slice(16, 8), 1, 8);
+            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(StepL1PackedIh, StepL1PackedIhLength), s.Slice(0, 8), packed.Slice(StepL1PackedHh, StepL1PackedHhLength), s.Slice(16, 8), s.Slice(24, 8), s.Slice(40, 8), 8, 8, 8);
+            s.Slice(40, 8).CopyTo(s.Slice(16, 8));
 
             // Head: y = h W_headᵀ + b_head.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(16, 8), p.Slice(HeadWeightOffset, HeadWeightLength), output, 1, OutputSize, 8, false);

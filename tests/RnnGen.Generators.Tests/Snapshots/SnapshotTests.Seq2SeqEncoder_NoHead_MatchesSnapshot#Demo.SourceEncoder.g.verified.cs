@@ -80,6 +80,7 @@ namespace Demo
         {
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
+            _stepWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, StepPackedLength, PackStepWeights);
         }
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
@@ -208,7 +209,7 @@ namespace Demo
         {
             global::RnnGen.Kernels.Embedding.ValidateTokens(tokens, VocabularySize, "inputs");
             global::System.Span<float> encoded = new global::System.Span<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);
-            global::RnnGen.Kernels.Embedding.Gather(Parameters.Values.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);
+            global::RnnGen.Kernels.Embedding.Gather(Parameters.ReadOnlyValues.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);
             return encoded;
         }
 
@@ -216,7 +217,7 @@ namespace Demo
         private void RunForward(global::System.ReadOnlySpan<float> x)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: LSTM: 3 -> 4.
             //   Gates in PyTorch order i, f, g, o (rows of W_ih and W_hh):
@@ -260,7 +261,7 @@ namespace Demo
         private void RunBackward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<int> tokens)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
 
             // No head: the top layer's outputs get no gradient of their own; only the final states do (below).
@@ -294,6 +295,20 @@ namespace Demo
             global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), tokens, g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), InputSize);
         }
 
+        // Step reads W_ih, W_hh and their biases packed into panels of 16 units with the gates side by side (see
+        // PackedCell), so a batch-1 step is a stream of FMAs with no horizontal sums.
+        private const int StepPackedLength = 576;
+        private const int StepL0PackedIh = 0, StepL0PackedIhLength = 256;
+        private const int StepL0PackedHh = 256, StepL0PackedHhLength = 320;
+
+        private readonly global::RnnGen.Kernels.PackedWeights _stepWeights;
+
+        private static void PackStepWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
+        {
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(StepL0PackedIh, StepL0PackedIhLength), 4, 4, 3);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(StepL0PackedHh, StepL0PackedHhLength), 4, 4, 4);
+        }
+
         /// <summary>
         /// Recurrent state of one stream for <see cref="Step"/>: the hidden (and LSTM cell) state of every layer plus
         /// scratch space. Owned by the caller; one model's weights serve any number of states on any number of threads.
@@ -301,7 +316,7 @@ namespace Demo
         public sealed class StepState : global::RnnGen.IRnnStepState<StepState>
         {
             internal const int StateLength = 8;
-            internal readonly float[] Buffer = new float[24];
+            internal readonly float[] Buffer = new float[12];
 
             /// <summary>Zeroes the state, starting a new stream.</summary>
             public void Reset() => global::System.Array.Clear(Buffer, 0, StateLength);
@@ -356,16 +371,13 @@ namespace Demo
             if ((uint)token >= VocabularySize)
                 throw new global::System.ArgumentOutOfRangeException(nameof(token), token, "Token ids must be in [0, " + VocabularySize + ").");
             global::System.Span<float> s = state.Buffer;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
+            global::System.ReadOnlySpan<float> packed = _stepWeights.Get();
             global::System.ReadOnlySpan<float> input = p.Slice(EmbeddingWeightOffset + token * InputSize, InputSize);
 
             // Layer 0: LSTM.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(input, p.Slice(WeightIhL0Offset, WeightIhL0Length), s.Slice(8, 16), 1, 16, 3, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(8, 16), p.Slice(BiasIhL0Offset, BiasIhL0Length), 1);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 4), p.Slice(WeightHhL0Offset, WeightHhL0Length), s.Slice(8, 16), 1, 16, 4, true);
-            global::RnnGen.Kernels.Gemm.AddRowVector(s.Slice(8, 16), p.Slice(BiasHhL0Offset, BiasHhL0Length), 1);
-            // The cell reads c element by element before overwriting it, so the update is in place.
-            global::RnnGen.Kernels.LstmCell.Forward(s.Slice(8, 16), s.Slice(4, 4), s.Slice(4, 4), s.Slice(0, 4), 1, 4);
+            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(StepL0PackedIh, StepL0PackedIhLength), input, packed.Slice(StepL0PackedHh, StepL0PackedHhLength), s.Slice(0, 4), s.Slice(4, 4), s.Slice(8, 4), 3, 4, 4);
+            s.Slice(8, 4).CopyTo(s.Slice(0, 4));
         }
 
         private static void ValidateLength(int actual, int expected, string name)

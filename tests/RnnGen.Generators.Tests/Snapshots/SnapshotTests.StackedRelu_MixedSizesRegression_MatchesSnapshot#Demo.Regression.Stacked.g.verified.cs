@@ -229,7 +229,7 @@ namespace Demo.Regression
         private void RunForward(global::System.ReadOnlySpan<float> x)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: RNN (relu): 2 -> 5.
             //   h_t = relu(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
@@ -294,7 +294,7 @@ namespace Demo.Regression
         private void RunBackward(global::System.ReadOnlySpan<float> x)
         {
             global::System.Span<float> ws = _workspace;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
 
@@ -411,7 +411,7 @@ namespace Demo.Regression
             ValidateLength(input.Length, InputSize, nameof(input));
             ValidateLength(output.Length, OutputSize, nameof(output));
             global::System.Span<float> s = state.Buffer;
-            global::System.ReadOnlySpan<float> p = Parameters.Values;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: RNN (relu).
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(input, p.Slice(WeightIhL0Offset, WeightIhL0Length), s.Slice(8, 5), 1, 5, 2, false);
