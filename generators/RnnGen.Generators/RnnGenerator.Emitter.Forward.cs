@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using RnnGen.Generators.Helpers;
 using RnnGen.Generators.Model;
 
@@ -92,6 +93,8 @@ public sealed partial class RnnGenerator
             {
                 w.Line($"{Span} ws = _workspace;");
                 w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
+                if (c.Layout.Layers.Any(layer => layer.Directions.Any(d => UsesPackedForward(c, d))))
+                    w.Line($"{ReadOnlySpan} packed = _packedWeights.Get();");
                 if (m.VariableLength)
                     w.Line($"{IntSpan} lengths = new {IntSpan}(_intWorkspace, 0, BatchSize);");
                 foreach (LayerSpec layer in m.Layers)
@@ -184,9 +187,7 @@ public sealed partial class RnnGenerator
                 case CellKind.Lstm:
                     {
                         string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
-                        bool packed = d.PackedRecurrent >= 0;
-                        if (packed)
-                            WritePackRecurrent(c, layer, d, direction);
+                        bool packed = UsesPackedForward(c, d);
                         w.Line(packed
                             ? $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih (the kernel adds b_hh)."
                             : $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.");
@@ -214,9 +215,7 @@ public sealed partial class RnnGenerator
                 case CellKind.Gru when layer.ResetAfter:
                     {
                         string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
-                        bool packed = d.PackedRecurrent >= 0;
-                        if (packed)
-                            WritePackRecurrent(c, layer, d, direction);
+                        bool packed = UsesPackedForward(c, d);
                         w.Line($"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).");
                         w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
                         WriteBiases(c, d, gates, rows, includeHiddenBias: false);
@@ -269,16 +268,10 @@ public sealed partial class RnnGenerator
             }
         }
 
-        // Packed per call rather than cached: the weights may have changed since the last call, and packing costs about
-        // one step's worth of reads against the T steps that then run without horizontal reductions.
-        private static void WritePackRecurrent(EmitContext c, LayerSpec layer, DirectionLayout d, string direction)
-        {
-            string bias = d.BiasHh is null ? "default" : Param(d.BiasHh);
-            c.Writer.Line($"// {direction}W_hh and b_hh packed into panels of 16 units with the gates side by side (see PackedCell).");
-            c.Writer.Line($"{Kernels}.PackedCell.Pack({Param(d.WeightHh)}, {bias}, {PackedRecurrent(d)}, {Int(layer.GateCount)}, {Int(layer.HiddenSize)}, {Int(layer.StateSize)});");
-        }
+        /// <summary>Batch-1 forward passes run the recurrence on the packed kernels (larger batches use GEMMs).</summary>
+        private static bool UsesPackedForward(EmitContext c, DirectionLayout d) => c.Model.BatchSize == 1 && d.PackedHh >= 0;
 
-        private static string PackedRecurrent(DirectionLayout d) => $"ws.Slice({d.Prefix}PackedRecurrent, {d.Prefix}PackedRecurrentLength)";
+        private static string PackedRecurrent(DirectionLayout d) => $"packed.Slice({d.Prefix}PackedHh, {d.Prefix}PackedHhLength)";
 
         private static void WriteBiases(EmitContext c, DirectionLayout d, string target, string rows, bool includeHiddenBias)
         {

@@ -13,9 +13,6 @@ public sealed partial class RnnGenerator
         private sealed class StepSlots
         {
             public int Hidden, Cell = -1, Gates, HiddenGates = -1, ResetHidden = -1, NewGate = -1, Raw = -1;
-
-            /// <summary>Where the layer's packed weights sit in the step's packed copy (packed layers only).</summary>
-            public int PackedIh, PackedHh, PackedIhLength, PackedHhLength;
         }
 
         private static void WriteStep(EmitContext c)
@@ -67,18 +64,6 @@ public sealed partial class RnnGenerator
             if (m.Input.Kind == InputKind.OneHot)
                 size += m.Input.Size;
 
-            int packedLength = 0;
-            foreach (LayerSpec layer in m.Layers.Where(layer => layer.HasPackedKernel))
-            {
-                StepSlots s = slots[layer.Index];
-                s.PackedIh = packedLength;
-                s.PackedIhLength = (int)layer.PackedLength(layer.InputSize);
-                s.PackedHh = s.PackedIh + s.PackedIhLength;
-                s.PackedHhLength = (int)layer.PackedLength(layer.StateSize);
-                packedLength = s.PackedHh + s.PackedHhLength;
-            }
-            if (c.HasPackedStep)
-                WriteStepWeights(c, slots, packedLength);
 
             w.Line("/// <summary>");
             w.Line("/// Recurrent state of one stream for <see cref=\"Step\"/>: the hidden (and LSTM cell) state of every layer plus");
@@ -152,8 +137,8 @@ public sealed partial class RnnGenerator
                     w.Line("ValidateLength(output.Length, OutputSize, nameof(output));");
                 w.Line($"{Span} s = state.Buffer;");
                 w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
-                if (c.HasPackedStep)
-                    w.Line($"{ReadOnlySpan} packed = _stepWeights.Get();");
+                if (m.Layers.Any(layer => layer.HasPackedKernel))
+                    w.Line($"{ReadOnlySpan} packed = _packedWeights.Get();");
                 if (m.Input.Kind == InputKind.Embedding)
                 {
                     w.Line($"{ReadOnlySpan} input = p.Slice(EmbeddingWeightOffset + token * InputSize, InputSize);");
@@ -228,8 +213,8 @@ public sealed partial class RnnGenerator
         {
             SourceWriter w = c.Writer;
             int h = layer.HiddenSize;
-            string ih = $"packed.Slice({StepPacked(layer, "Ih")})";
-            string hh = $"packed.Slice({StepPacked(layer, "Hh")})";
+            string ih = $"packed.Slice({d.Prefix}PackedIh, {d.Prefix}PackedIhLength)";
+            string hh = $"packed.Slice({d.Prefix}PackedHh, {d.Prefix}PackedHhLength)";
             if (layer.Cell == CellKind.Lstm)
             {
                 string cs = $"s.Slice({Int(s.Cell)}, {Int(h)})";
@@ -244,38 +229,6 @@ public sealed partial class RnnGenerator
             string next = $"s.Slice({Int(s.Gates)}, {Int(h)})";
             w.Line($"{Kernels}.PackedCell.GruStep({ih}, {x}, {hh}, {hs}, {next}, {Int(layer.InputSize)}, {Int(h)});");
             w.Line($"{next}.CopyTo({hs});");
-        }
-
-        private static string StepPacked(LayerSpec layer, string part) => $"StepL{Int(layer.Index)}Packed{part}, StepL{Int(layer.Index)}Packed{part}Length";
-
-        // Step's weights are cached across calls (a step is too short to pack its own), so the cache repacks whenever
-        // the parameter version moves; see PackedWeights.
-        private static void WriteStepWeights(EmitContext c, StepSlots[] slots, int packedLength)
-        {
-            SourceWriter w = c.Writer;
-            w.Line("// Step reads W_ih, W_hh and their biases packed into panels of 16 units with the gates side by side (see");
-            w.Line("// PackedCell), so a batch-1 step is a stream of FMAs with no horizontal sums.");
-            w.Line($"private const int StepPackedLength = {Int(packedLength)};");
-            foreach (LayerSpec layer in c.Model.Layers.Where(layer => layer.HasPackedKernel))
-            {
-                StepSlots s = slots[layer.Index];
-                w.Line($"private const int StepL{Int(layer.Index)}PackedIh = {Int(s.PackedIh)}, StepL{Int(layer.Index)}PackedIhLength = {Int(s.PackedIhLength)};");
-                w.Line($"private const int StepL{Int(layer.Index)}PackedHh = {Int(s.PackedHh)}, StepL{Int(layer.Index)}PackedHhLength = {Int(s.PackedHhLength)};");
-            }
-            w.Line();
-            w.Line("private readonly global::RnnGen.Kernels.PackedWeights _stepWeights;");
-            w.Line();
-            using (w.Block($"private static void PackStepWeights({ReadOnlySpan} p, {Span} packed)"))
-            {
-                foreach (LayerSpec layer in c.Model.Layers.Where(layer => layer.HasPackedKernel))
-                {
-                    DirectionLayout d = c.Layout.Layers[layer.Index].Directions[0];
-                    string g = Int(layer.GateCount), h = Int(layer.HiddenSize);
-                    w.Line($"{Kernels}.PackedCell.Pack({Param(d.WeightIh)}, {(d.BiasIh is null ? "default" : Param(d.BiasIh))}, packed.Slice({StepPacked(layer, "Ih")}), {g}, {h}, {Int(layer.InputSize)});");
-                    w.Line($"{Kernels}.PackedCell.Pack({Param(d.WeightHh)}, {(d.BiasHh is null ? "default" : Param(d.BiasHh))}, packed.Slice({StepPacked(layer, "Hh")}), {g}, {h}, {Int(layer.StateSize)});");
-                }
-            }
-            w.Line();
         }
 
         private delegate (int Offset, int Length) StateSlice(LayerSpec layer, StepSlots slots);

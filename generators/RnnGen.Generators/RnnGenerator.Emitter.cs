@@ -183,9 +183,6 @@ public sealed partial class RnnGenerator
                     Offset(w, p + "Gates", d.Gates);
                     Offset(w, p + "GatesGradient", d.GatesGradient);
                     Offset(w, p + "HiddenGates", d.HiddenGates);
-                    Offset(w, p + "PackedRecurrent", d.PackedRecurrent);
-                    if (d.PackedRecurrent >= 0)
-                        w.Line($"private const int {p}PackedRecurrentLength = {Int(d.PackedRecurrentLength)};");
                     Offset(w, p + "HiddenGatesGradient", d.HiddenGatesGradient);
                     Offset(w, p + "NewGate", d.NewGate);
                     Offset(w, p + "NewGateGradient", d.NewGateGradient);
@@ -224,6 +221,8 @@ public sealed partial class RnnGenerator
             foreach (ParameterSlot p in l.Parameters)
                 w.Line($"private const int {p.PropertyName}Offset = {Int(p.Offset)}, {p.PropertyName}Length = {Int(p.Length)};");
             w.Line();
+            if (l.PackedLength > 0)
+                WritePackedWeights(c);
             w.Line("private readonly float[] _workspace = new float[WorkspaceSize];");
             if (c.Model.VariableLength)
                 w.Line($"private readonly int[] _intWorkspace = new int[{Int(l.IntWorkspaceSize)}];");
@@ -238,8 +237,8 @@ public sealed partial class RnnGenerator
             {
                 w.Line("Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);");
                 w.Line("Parameters.InitializeDefault(seed);");
-                if (c.HasPackedStep)
-                    w.Line("_stepWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, StepPackedLength, PackStepWeights);");
+                if (l.PackedLength > 0)
+                    w.Line("_packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);");
             }
             w.Line();
             w.Line("/// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>");
@@ -257,6 +256,42 @@ public sealed partial class RnnGenerator
             w.Line("/// <summary>Sets every gradient to zero; gradients accumulate across training passes until then.</summary>");
             w.Line("public void ZeroGradients() => Parameters.ZeroGradients();");
         }
+
+        // The packed copy is cached across calls (a step is too short to pack its own weights), and PackedWeights
+        // repacks it whenever the parameter version moves.
+        private static void WritePackedWeights(EmitContext c)
+        {
+            SourceWriter w = c.Writer;
+            w.Line("// Batch-1 forward passes and Step read W_ih, W_hh and their biases packed into panels of 16 units with the");
+            w.Line("// gates side by side (see PackedCell), so a step is a stream of FMAs with no horizontal sums.");
+            w.Line($"private const int PackedLength = {Int(c.Layout.PackedLength)};");
+            foreach (DirectionLayout d in PackedDirections(c))
+            {
+                w.Line($"private const int {d.Prefix}PackedIh = {Int(d.PackedIh)}, {d.Prefix}PackedIhLength = {Int(d.PackedIhLength)};");
+                w.Line($"private const int {d.Prefix}PackedHh = {Int(d.PackedHh)}, {d.Prefix}PackedHhLength = {Int(d.PackedHhLength)};");
+            }
+            w.Line();
+            w.Line("private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;");
+            w.Line();
+            using (w.Block($"private static void PackWeights({ReadOnlySpan} p, {Span} packed)"))
+            {
+                foreach (LayerSpec layer in c.Model.Layers)
+                {
+                    foreach (DirectionLayout d in c.Layout.Layers[layer.Index].Directions)
+                    {
+                        if (d.PackedIh < 0)
+                            continue;
+                        string g = Int(layer.GateCount), h = Int(layer.HiddenSize);
+                        w.Line($"{Kernels}.PackedCell.Pack({Param(d.WeightIh)}, {(d.BiasIh is null ? "default" : Param(d.BiasIh))}, packed.Slice({d.Prefix}PackedIh, {d.Prefix}PackedIhLength), {g}, {h}, {Int(layer.InputSize)});");
+                        w.Line($"{Kernels}.PackedCell.Pack({Param(d.WeightHh)}, {(d.BiasHh is null ? "default" : Param(d.BiasHh))}, packed.Slice({d.Prefix}PackedHh, {d.Prefix}PackedHhLength), {g}, {h}, {Int(layer.StateSize)});");
+                    }
+                }
+            }
+            w.Line();
+        }
+
+        private static IEnumerable<DirectionLayout> PackedDirections(EmitContext c) =>
+            c.Layout.Layers.SelectMany(layer => layer.Directions).Where(d => d.PackedIh >= 0);
 
         private static void WriteStateAccessors(EmitContext c)
         {
@@ -392,8 +427,6 @@ public sealed partial class RnnGenerator
 
             public bool CanStream => !Model.IsBidirectional;
 
-            /// <summary>Whether <c>Step</c> keeps a packed weight copy: some layer runs on the packed kernels.</summary>
-            public bool HasPackedStep => CanStream && Model.Layers.Any(layer => layer.HasPackedKernel);
 
             public int OutputRows => (Model.HeadOnLastStep ? 1 : Model.SequenceLength) * Model.BatchSize;
         }

@@ -7,6 +7,22 @@ internal static class FiniteDifferences
     // relu rarely straddles its kink.
     private const float Epsilon = 1e-3f;
 
+    /// <summary>
+    /// Checks every tensor of <paramref name="parameters"/>. The perturbations write through a span held across loss
+    /// evaluations, so each evaluation first marks the values changed: models keep packed weight copies.
+    /// </summary>
+    public static void CheckParameters(Func<float> loss, RnnParameters parameters, ReadOnlySpan<float> analytic, string prefix = "")
+    {
+        float MarkedLoss()
+        {
+            parameters.MarkValuesChanged();
+            return loss();
+        }
+
+        foreach (ParameterTensor tensor in parameters.Tensors)
+            Check(MarkedLoss, parameters.GetValues(tensor.Name), analytic.Slice(tensor.Offset, tensor.Length), prefix + tensor.Name);
+    }
+
     /// <summary>Checks up to <paramref name="samples"/> evenly spread entries of <paramref name="values"/>: perturbing
     /// each by ±ε must move <paramref name="loss"/> as <paramref name="analytic"/> predicts.</summary>
     public static void Check(Func<float> loss, Span<float> values, ReadOnlySpan<float> analytic, string what, int samples = 9)

@@ -12,6 +12,7 @@ internal sealed class BufferLayout
     private readonly List<ParameterSlot> _parameters = new();
     private long _parameterCount;
     private long _workspace;
+    private long _packed;
 
     private BufferLayout(ModelSpec model)
     {
@@ -109,10 +110,13 @@ internal sealed class BufferLayout
             d.ResetHidden = Reserve(t * cell);
             d.ResetHiddenGradient = Reserve(cell);
         }
-        if (b == 1 && layer.HasPackedKernel)
+        // Batch-1 forward passes and streaming steps run packed layers on a packed copy of their weights.
+        if (layer.HasPackedKernel && (b == 1 || !model.IsBidirectional))
         {
-            d.PackedRecurrentLength = (int)System.Math.Min(layer.PackedLength(layer.StateSize), int.MaxValue);
-            d.PackedRecurrent = Reserve(d.PackedRecurrentLength);
+            d.PackedIhLength = (int)System.Math.Min(layer.PackedLength(layer.InputSize), int.MaxValue);
+            d.PackedIh = ReservePacked(d.PackedIhLength);
+            d.PackedHhLength = (int)System.Math.Min(layer.PackedLength(layer.StateSize), int.MaxValue);
+            d.PackedHh = ReservePacked(d.PackedHhLength);
         }
         if (layer.ProjectionSize > 0)
         {
@@ -128,7 +132,7 @@ internal sealed class BufferLayout
     public static long TotalFloats(ModelSpec model)
     {
         var layout = new BufferLayout(model);
-        return layout._workspace + 2 * layout._parameterCount;
+        return layout._workspace + 2 * layout._parameterCount + layout._packed;
     }
 
     public IReadOnlyList<ParameterSlot> Parameters => _parameters;
@@ -136,6 +140,9 @@ internal sealed class BufferLayout
     public int ParameterCount => (int)_parameterCount;
 
     public int WorkspaceSize => (int)_workspace;
+
+    /// <summary>Floats of the packed weight copy (0 when no layer runs on the packed kernels).</summary>
+    public int PackedLength => (int)_packed;
 
     public ParameterSlot? Embedding { get; }
 
@@ -166,6 +173,13 @@ internal sealed class BufferLayout
     {
         long start = _workspace;
         _workspace += floats;
+        return (int)System.Math.Min(start, int.MaxValue);
+    }
+
+    private int ReservePacked(long floats)
+    {
+        long start = _packed;
+        _packed += floats;
         return (int)System.Math.Min(start, int.MaxValue);
     }
 
@@ -243,9 +257,11 @@ internal sealed class DirectionLayout
     public int GatesGradient { get; set; } = -1;
     /// <summary>GRU: [T][B][3H] W_hh h + b_hh (reset after), or [T][B][2H] for r and z only (reset before).</summary>
     public int HiddenGates { get; set; } = -1;
-    /// <summary>Batch 1 (LSTM, GRU reset after): W_hh and b_hh packed for the kernel, refreshed by every forward call.</summary>
-    public int PackedRecurrent { get; set; } = -1;
-    public int PackedRecurrentLength { get; set; }
+    /// <summary>Offsets in the packed weight copy of W_ih with b_ih and of W_hh with b_hh (-1 when not packed).</summary>
+    public int PackedIh { get; set; } = -1;
+    public int PackedIhLength { get; set; }
+    public int PackedHh { get; set; } = -1;
+    public int PackedHhLength { get; set; }
     public int HiddenGatesGradient { get; set; } = -1;
     /// <summary>GRU reset before: [T][B][H] W_hn (r ⊙ h) + b_hn, and r ⊙ h.</summary>
     public int NewGate { get; set; } = -1;

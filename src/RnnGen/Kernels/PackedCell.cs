@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace RnnGen.Kernels;
 
@@ -72,21 +73,26 @@ public static class PackedCell
 
         int rowWidth = gateCount * PanelUnits;
         int offset = 0;
+        ref float w = ref MemoryMarshal.GetReference(weight);
         for (int u0 = 0; u0 < hidden; u0 += PanelUnits)
         {
             int units = Math.Min(PanelUnits, hidden - u0);
             Span<float> panel = packed.Slice(offset, (columns + 1) * rowWidth);
             panel.Clear();
+            ref float target = ref MemoryMarshal.GetReference(panel);
             for (int q = 0; q < gateCount; q++)
             {
                 if (!bias.IsEmpty)
                     bias.Slice(q * hidden + u0, units).CopyTo(panel.Slice(q * PanelUnits, units));
-                for (int u = 0; u < units; u++)
+                // Column-outer, unit-inner: the writes are contiguous and the 16 source rows stay in L1 while their
+                // columns are consumed one by one.
+                ref float source = ref Unsafe.Add(ref w, (nint)(q * hidden + u0) * columns);
+                ref float row = ref Unsafe.Add(ref target, rowWidth + q * PanelUnits);
+                for (int k = 0; k < columns; k++)
                 {
-                    ReadOnlySpan<float> source = weight.Slice((q * hidden + u0 + u) * columns, columns);
-                    int target = rowWidth + q * PanelUnits + u;
-                    for (int k = 0; k < columns; k++)
-                        panel[target + k * rowWidth] = source[k];
+                    for (int u = 0; u < units; u++)
+                        Unsafe.Add(ref row, u) = Unsafe.Add(ref source, (nint)u * columns + k);
+                    row = ref Unsafe.Add(ref row, rowWidth);
                 }
             }
             offset += panel.Length;
@@ -227,21 +233,8 @@ public static class PackedCell
                 g1 = Vector256.LoadUnsafe(ref ih, 40) + Vector256.LoadUnsafe(ref hh, 40);
                 o0 = Vector256.LoadUnsafe(ref ih, 48) + Vector256.LoadUnsafe(ref hh, 48);
                 o1 = Vector256.LoadUnsafe(ref ih, 56) + Vector256.LoadUnsafe(ref hh, 56);
-                ref float row = ref Unsafe.Add(ref ih, RowWidth);
-                for (int k = 0; k < inputSize; k++)
-                {
-                    Vector256<float> v = Vector256.Create(Unsafe.Add(ref xs, k));
-                    i0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row), i0);
-                    i1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 8), i1);
-                    f0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 16), f0);
-                    f1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 24), f1);
-                    g0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 32), g0);
-                    g1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 40), g1);
-                    o0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 48), o0);
-                    o1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 56), o1);
-                    row = ref Unsafe.Add(ref row, RowWidth);
-                }
-                ih = ref row;
+                Accumulate8(ref Unsafe.Add(ref ih, RowWidth), RowWidth, ref xs, inputSize, ref i0, ref i1, ref f0, ref f1, ref g0, ref g1, ref o0, ref o1);
+                ih = ref Unsafe.Add(ref ih, (inputSize + 1) * RowWidth);
             }
             else
             {
@@ -254,21 +247,8 @@ public static class PackedCell
                 o0 = LoadUnits(ref Unsafe.Add(ref gs, 3 * hidden + u0), left) + Vector256.LoadUnsafe(ref hh, 48);
                 o1 = LoadUnits(ref Unsafe.Add(ref gs, 3 * hidden + u0 + 8), left - 8) + Vector256.LoadUnsafe(ref hh, 56);
             }
-            ref float hRow = ref Unsafe.Add(ref hh, RowWidth);
-            for (int k = 0; k < recurrentSize; k++)
-            {
-                Vector256<float> v = Vector256.Create(Unsafe.Add(ref hs, k));
-                i0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow), i0);
-                i1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 8), i1);
-                f0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 16), f0);
-                f1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 24), f1);
-                g0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 32), g0);
-                g1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 40), g1);
-                o0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 48), o0);
-                o1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 56), o1);
-                hRow = ref Unsafe.Add(ref hRow, RowWidth);
-            }
-            hh = ref hRow;
+            Accumulate8(ref Unsafe.Add(ref hh, RowWidth), RowWidth, ref hs, recurrentSize, ref i0, ref i1, ref f0, ref f1, ref g0, ref g1, ref o0, ref o1);
+            hh = ref Unsafe.Add(ref hh, (recurrentSize + 1) * RowWidth);
 
             LstmFinish(i0, f0, g0, o0, gates, cPrev, c, h, hidden, u0, stepMode);
             if (left > Lanes)
@@ -327,19 +307,8 @@ public static class PackedCell
                 z1 = Vector256.LoadUnsafe(ref ih, 24) + Vector256.LoadUnsafe(ref hh, 24);
                 nx0 = Vector256.LoadUnsafe(ref ih, 32);
                 nx1 = Vector256.LoadUnsafe(ref ih, 40);
-                ref float row = ref Unsafe.Add(ref ih, RowWidth);
-                for (int k = 0; k < inputSize; k++)
-                {
-                    Vector256<float> v = Vector256.Create(Unsafe.Add(ref xs, k));
-                    r0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row), r0);
-                    r1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 8), r1);
-                    z0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 16), z0);
-                    z1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 24), z1);
-                    nx0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 32), nx0);
-                    nx1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 40), nx1);
-                    row = ref Unsafe.Add(ref row, RowWidth);
-                }
-                ih = ref row;
+                Accumulate6(ref Unsafe.Add(ref ih, RowWidth), RowWidth, ref xs, inputSize, ref r0, ref r1, ref z0, ref z1, ref nx0, ref nx1);
+                ih = ref Unsafe.Add(ref ih, (inputSize + 1) * RowWidth);
             }
             else
             {
@@ -350,19 +319,8 @@ public static class PackedCell
                 nx0 = LoadUnits(ref Unsafe.Add(ref gs, 2 * hidden + u0), left);
                 nx1 = LoadUnits(ref Unsafe.Add(ref gs, 2 * hidden + u0 + 8), left - 8);
             }
-            ref float hRow = ref Unsafe.Add(ref hh, RowWidth);
-            for (int k = 0; k < hidden; k++)
-            {
-                Vector256<float> v = Vector256.Create(Unsafe.Add(ref hs, k));
-                r0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow), r0);
-                r1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 8), r1);
-                z0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 16), z0);
-                z1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 24), z1);
-                nh0 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 32), nh0);
-                nh1 = FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref hRow, 40), nh1);
-                hRow = ref Unsafe.Add(ref hRow, RowWidth);
-            }
-            hh = ref hRow;
+            Accumulate6(ref Unsafe.Add(ref hh, RowWidth), RowWidth, ref hs, hidden, ref r0, ref r1, ref z0, ref z1, ref nh0, ref nh1);
+            hh = ref Unsafe.Add(ref hh, (hidden + 1) * RowWidth);
 
             GruFinish(r0, z0, nx0, nh0, gx, hiddenCandidate, hPrev, h, hidden, u0, stepMode);
             if (left > Lanes)
@@ -388,10 +346,50 @@ public static class PackedCell
         StoreUnits(nh, hiddenCandidate.Slice(unit, count));
     }
 
-    // Explicit FMA: the JIT does not contract a * b + c, and the packed loops are where the contraction pays.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> FusedMultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c);
+    // The row loops live in their own methods so that the accumulators are locals with no call in their live range:
+    // inline in the panel loop, the JIT kept them across the cell's calls and spilled half of them on every row.
+    // Each row is `width` consecutive floats; one element of `vector` is broadcast into all of it.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Accumulate8(ref float rows, nint width, ref float vector, int count,
+        ref Vector256<float> acc0, ref Vector256<float> acc1, ref Vector256<float> acc2, ref Vector256<float> acc3,
+        ref Vector256<float> acc4, ref Vector256<float> acc5, ref Vector256<float> acc6, ref Vector256<float> acc7)
+    {
+        Vector256<float> a0 = acc0, a1 = acc1, a2 = acc2, a3 = acc3, a4 = acc4, a5 = acc5, a6 = acc6, a7 = acc7;
+        for (int k = 0; k < count; k++)
+        {
+            Vector256<float> v = Vector256.Create(Unsafe.Add(ref vector, k));
+            a0 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows), a0);
+            a1 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 8), a1);
+            a2 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 16), a2);
+            a3 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 24), a3);
+            a4 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 32), a4);
+            a5 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 40), a5);
+            a6 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 48), a6);
+            a7 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 56), a7);
+            rows = ref Unsafe.Add(ref rows, width);
+        }
+        acc0 = a0; acc1 = a1; acc2 = a2; acc3 = a3; acc4 = a4; acc5 = a5; acc6 = a6; acc7 = a7;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Accumulate6(ref float rows, nint width, ref float vector, int count,
+        ref Vector256<float> acc0, ref Vector256<float> acc1, ref Vector256<float> acc2, ref Vector256<float> acc3,
+        ref Vector256<float> acc4, ref Vector256<float> acc5)
+    {
+        Vector256<float> a0 = acc0, a1 = acc1, a2 = acc2, a3 = acc3, a4 = acc4, a5 = acc5;
+        for (int k = 0; k < count; k++)
+        {
+            Vector256<float> v = Vector256.Create(Unsafe.Add(ref vector, k));
+            a0 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows), a0);
+            a1 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 8), a1);
+            a2 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 16), a2);
+            a3 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 24), a3);
+            a4 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 32), a4);
+            a5 = Fma.MultiplyAdd(v, Vector256.LoadUnsafe(ref rows, 40), a5);
+            rows = ref Unsafe.Add(ref rows, width);
+        }
+        acc0 = a0; acc1 = a1; acc2 = a2; acc3 = a3; acc4 = a4; acc5 = a5;
+    }
 
     // Units past the hidden size (a partial last block) read as zero; available ≤ 0 means the whole block is padding.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -36,7 +36,7 @@ partial class Outer
         /// <summary>Length of a batch of float targets, shaped like the outputs.</summary>
         public const int TargetLength = 2;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 551;
+        private const int WorkspaceSize = 311;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -49,11 +49,9 @@ partial class Outer
         private const int L0Gates = 67;
         private const int L0GatesGradient = 127;
         private const int L0HiddenGates = 187;
-        private const int L0PackedRecurrent = 307;
-        private const int L0PackedRecurrentLength = 240;
         private const int L0HiddenGatesGradient = 247;
-        private const int OutputOffset = 547;
-        private const int OutputGradientOffset = 549;
+        private const int OutputOffset = 307;
+        private const int OutputGradientOffset = 309;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -72,6 +70,20 @@ partial class Outer
         private const int HeadWeightOffset = 108, HeadWeightLength = 8;
         private const int HeadBiasOffset = 116, HeadBiasLength = 2;
 
+        // Batch-1 forward passes and Step read W_ih, W_hh and their biases packed into panels of 16 units with the
+        // gates side by side (see PackedCell), so a step is a stream of FMAs with no horizontal sums.
+        private const int PackedLength = 432;
+        private const int L0PackedIh = 0, L0PackedIhLength = 192;
+        private const int L0PackedHh = 192, L0PackedHhLength = 240;
+
+        private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;
+
+        private static void PackWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
+        {
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(L0PackedIh, L0PackedIhLength), 3, 4, 3);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(L0PackedHh, L0PackedHhLength), 3, 4, 4);
+        }
+
         private readonly float[] _workspace = new float[WorkspaceSize];
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
@@ -84,7 +96,7 @@ partial class Outer
         {
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
-            _stepWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, StepPackedLength, PackStepWeights);
+            _packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);
         }
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
@@ -213,6 +225,7 @@ partial class Outer
         {
             global::System.Span<float> ws = _workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
+            global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
 
             // Layer 0: GRU: 3 -> 4.
             //   Gates in PyTorch order r, z, n (rows of W_ih and W_hh):
@@ -220,21 +233,19 @@ partial class Outer
             //   z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
             //   n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))
             //   h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
-            // W_hh and b_hh packed into panels of 16 units with the gates side by side (see PackedCell).
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), 3, 4, 4);
             // Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 12, 3, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
             // t = 0
-            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0HiddenGates + 8, 4), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), ws.Slice(L0Hidden, L0HiddenStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0HiddenGates + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden, L0HiddenStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), 4);
             // t = 1
-            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 1 * L0GateStride + 8, 4), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 1 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), 4);
             // t = 2
-            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 2 * L0GateStride + 8, 4), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 2 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), 4);
             // t = 3
-            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 3 * L0GateStride + 8, 4), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 3 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), 4);
             // t = 4
-            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 4 * L0GateStride + 8, 4), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 4 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), 4);
 
             // Head on the final state (many-to-one): y = h_n W_headᵀ + b_head.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), BatchSize, OutputSize, 4, false);
@@ -308,20 +319,6 @@ partial class Outer
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 3), SequenceLength * BatchSize, 3, 12, false);
         }
 
-        // Step reads W_ih, W_hh and their biases packed into panels of 16 units with the gates side by side (see
-        // PackedCell), so a batch-1 step is a stream of FMAs with no horizontal sums.
-        private const int StepPackedLength = 432;
-        private const int StepL0PackedIh = 0, StepL0PackedIhLength = 192;
-        private const int StepL0PackedHh = 192, StepL0PackedHhLength = 240;
-
-        private readonly global::RnnGen.Kernels.PackedWeights _stepWeights;
-
-        private static void PackStepWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
-        {
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(StepL0PackedIh, StepL0PackedIhLength), 3, 4, 3);
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(StepL0PackedHh, StepL0PackedHhLength), 3, 4, 4);
-        }
-
         /// <summary>
         /// Recurrent state of one stream for <see cref="Step"/>: the hidden (and LSTM cell) state of every layer plus
         /// scratch space. Owned by the caller; one model's weights serve any number of states on any number of threads.
@@ -387,10 +384,10 @@ partial class Outer
             ValidateLength(output.Length, OutputSize, nameof(output));
             global::System.Span<float> s = state.Buffer;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
-            global::System.ReadOnlySpan<float> packed = _stepWeights.Get();
+            global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
 
             // Layer 0: GRU.
-            global::RnnGen.Kernels.PackedCell.GruStep(packed.Slice(StepL0PackedIh, StepL0PackedIhLength), input, packed.Slice(StepL0PackedHh, StepL0PackedHhLength), s.Slice(0, 4), s.Slice(4, 4), 3, 4);
+            global::RnnGen.Kernels.PackedCell.GruStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 4), s.Slice(4, 4), 3, 4);
             s.Slice(4, 4).CopyTo(s.Slice(0, 4));
 
             // Head: y = h W_headᵀ + b_head.

@@ -36,7 +36,7 @@ namespace Demo
         /// <summary>Length of a batch of float targets, shaped like the outputs.</summary>
         public const int TargetLength = 300;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 7704;
+        private const int WorkspaceSize = 7512;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -52,10 +52,8 @@ namespace Demo
         private const int L0CellGradient = 2108;
         private const int L0Gates = 2112;
         private const int L0GatesGradient = 4512;
-        private const int L0PackedRecurrent = 6912;
-        private const int L0PackedRecurrentLength = 192;
-        private const int OutputOffset = 7104;
-        private const int OutputGradientOffset = 7404;
+        private const int OutputOffset = 6912;
+        private const int OutputGradientOffset = 7212;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -74,6 +72,20 @@ namespace Demo
         private const int HeadWeightOffset = 40, HeadWeightLength = 2;
         private const int HeadBiasOffset = 42, HeadBiasLength = 1;
 
+        // Batch-1 forward passes and Step read W_ih, W_hh and their biases packed into panels of 16 units with the
+        // gates side by side (see PackedCell), so a step is a stream of FMAs with no horizontal sums.
+        private const int PackedLength = 320;
+        private const int L0PackedIh = 0, L0PackedIhLength = 128;
+        private const int L0PackedHh = 128, L0PackedHhLength = 192;
+
+        private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;
+
+        private static void PackWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
+        {
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(L0PackedIh, L0PackedIhLength), 4, 2, 1);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(L0PackedHh, L0PackedHhLength), 4, 2, 2);
+        }
+
         private readonly float[] _workspace = new float[WorkspaceSize];
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
@@ -86,7 +98,7 @@ namespace Demo
         {
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
-            _stepWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, StepPackedLength, PackStepWeights);
+            _packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);
         }
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
@@ -221,6 +233,7 @@ namespace Demo
         {
             global::System.Span<float> ws = _workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
+            global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
 
             // Layer 0: LSTM: 1 -> 2.
             //   Gates in PyTorch order i, f, g, o (rows of W_ih and W_hh):
@@ -230,14 +243,12 @@ namespace Demo
             //   o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)
             //   c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
             //   h_t = o_t ⊙ tanh(c_t)
-            // W_hh and b_hh packed into panels of 16 units with the gates side by side (see PackedCell).
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), 4, 2, 2);
             // Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih (the kernel adds b_hh).
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 8, 1, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
             for (int t = 0; t < SequenceLength; t++)
             {
-                global::RnnGen.Kernels.PackedCell.LstmForward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), ws.Slice(L0PackedRecurrent, L0PackedRecurrentLength), ws.Slice(L0Hidden + t * L0HiddenStride, L0HiddenStride), ws.Slice(L0Cell + t * L0CellStride, L0CellStride), ws.Slice(L0Cell + (t + 1) * L0CellStride, L0CellStride), ws.Slice(L0Hidden + (t + 1) * L0HiddenStride, L0HiddenStride), 2, 2);
+                global::RnnGen.Kernels.PackedCell.LstmForward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + t * L0HiddenStride, L0HiddenStride), ws.Slice(L0Cell + t * L0CellStride, L0CellStride), ws.Slice(L0Cell + (t + 1) * L0CellStride, L0CellStride), ws.Slice(L0Hidden + (t + 1) * L0HiddenStride, L0HiddenStride), 2, 2);
             }
 
             // Head on every step in one GEMM: y_t = h_t W_headᵀ + b_head.
@@ -301,20 +312,6 @@ namespace Demo
             // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.
             // Input gradient: dx = dgates W_ih.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 1), SequenceLength * BatchSize, 1, 8, false);
-        }
-
-        // Step reads W_ih, W_hh and their biases packed into panels of 16 units with the gates side by side (see
-        // PackedCell), so a batch-1 step is a stream of FMAs with no horizontal sums.
-        private const int StepPackedLength = 320;
-        private const int StepL0PackedIh = 0, StepL0PackedIhLength = 128;
-        private const int StepL0PackedHh = 128, StepL0PackedHhLength = 192;
-
-        private readonly global::RnnGen.Kernels.PackedWeights _stepWeights;
-
-        private static void PackStepWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
-        {
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(StepL0PackedIh, StepL0PackedIhLength), 4, 2, 1);
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(StepL0PackedHh, StepL0PackedHhLength), 4, 2, 2);
         }
 
         /// <summary>
@@ -383,10 +380,10 @@ namespace Demo
             ValidateLength(output.Length, OutputSize, nameof(output));
             global::System.Span<float> s = state.Buffer;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
-            global::System.ReadOnlySpan<float> packed = _stepWeights.Get();
+            global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
 
             // Layer 0: LSTM.
-            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(StepL0PackedIh, StepL0PackedIhLength), input, packed.Slice(StepL0PackedHh, StepL0PackedHhLength), s.Slice(0, 2), s.Slice(2, 2), s.Slice(4, 2), 1, 2, 2);
+            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 2), s.Slice(2, 2), s.Slice(4, 2), 1, 2, 2);
             s.Slice(4, 2).CopyTo(s.Slice(0, 2));
 
             // Head: y = h W_headᵀ + b_head.

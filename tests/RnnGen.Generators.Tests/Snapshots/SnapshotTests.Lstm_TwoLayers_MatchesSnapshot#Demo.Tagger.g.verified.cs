@@ -92,6 +92,24 @@ namespace Demo
         private const int HeadWeightOffset = 1024, HeadWeightLength = 24;
         private const int HeadBiasOffset = 1048, HeadBiasLength = 3;
 
+        // Batch-1 forward passes and Step read W_ih, W_hh and their biases packed into panels of 16 units with the
+        // gates side by side (see PackedCell), so a step is a stream of FMAs with no horizontal sums.
+        private const int PackedLength = 2048;
+        private const int L0PackedIh = 0, L0PackedIhLength = 320;
+        private const int L0PackedHh = 320, L0PackedHhLength = 576;
+        private const int L1PackedIh = 896, L1PackedIhLength = 576;
+        private const int L1PackedHh = 1472, L1PackedHhLength = 576;
+
+        private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;
+
+        private static void PackWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
+        {
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(L0PackedIh, L0PackedIhLength), 4, 8, 4);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(L0PackedHh, L0PackedHhLength), 4, 8, 8);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL1Offset, WeightIhL1Length), p.Slice(BiasIhL1Offset, BiasIhL1Length), packed.Slice(L1PackedIh, L1PackedIhLength), 4, 8, 8);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL1Offset, WeightHhL1Length), p.Slice(BiasHhL1Offset, BiasHhL1Length), packed.Slice(L1PackedHh, L1PackedHhLength), 4, 8, 8);
+        }
+
         private readonly float[] _workspace = new float[WorkspaceSize];
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
@@ -104,7 +122,7 @@ namespace Demo
         {
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
-            _stepWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, StepPackedLength, PackStepWeights);
+            _packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);
         }
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
@@ -400,24 +418,6 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 4), SequenceLength * BatchSize, 4, 32, false);
         }
 
-        // Step reads W_ih, W_hh and their biases packed into panels of 16 units with the gates side by side (see
-        // PackedCell), so a batch-1 step is a stream of FMAs with no horizontal sums.
-        private const int StepPackedLength = 2048;
-        private const int StepL0PackedIh = 0, StepL0PackedIhLength = 320;
-        private const int StepL0PackedHh = 320, StepL0PackedHhLength = 576;
-        private const int StepL1PackedIh = 896, StepL1PackedIhLength = 576;
-        private const int StepL1PackedHh = 1472, StepL1PackedHhLength = 576;
-
-        private readonly global::RnnGen.Kernels.PackedWeights _stepWeights;
-
-        private static void PackStepWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
-        {
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(StepL0PackedIh, StepL0PackedIhLength), 4, 8, 4);
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(StepL0PackedHh, StepL0PackedHhLength), 4, 8, 8);
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL1Offset, WeightIhL1Length), p.Slice(BiasIhL1Offset, BiasIhL1Length), packed.Slice(StepL1PackedIh, StepL1PackedIhLength), 4, 8, 8);
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL1Offset, WeightHhL1Length), p.Slice(BiasHhL1Offset, BiasHhL1Length), packed.Slice(StepL1PackedHh, StepL1PackedHhLength), 4, 8, 8);
-        }
-
         /// <summary>
         /// Recurrent state of one stream for <see cref="Step"/>: the hidden (and LSTM cell) state of every layer plus
         /// scratch space. Owned by the caller; one model's weights serve any number of states on any number of threads.
@@ -486,14 +486,14 @@ namespace Demo
             ValidateLength(output.Length, OutputSize, nameof(output));
             global::System.Span<float> s = state.Buffer;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
-            global::System.ReadOnlySpan<float> packed = _stepWeights.Get();
+            global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
 
             // Layer 0: LSTM.
-            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(StepL0PackedIh, StepL0PackedIhLength), input, packed.Slice(StepL0PackedHh, StepL0PackedHhLength), s.Slice(0, 8), s.Slice(8, 8), s.Slice(32, 8), 4, 8, 8);
+            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 8), s.Slice(8, 8), s.Slice(32, 8), 4, 8, 8);
             s.Slice(32, 8).CopyTo(s.Slice(0, 8));
 
             // Layer 1: LSTM.
-            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(StepL1PackedIh, StepL1PackedIhLength), s.Slice(0, 8), packed.Slice(StepL1PackedHh, StepL1PackedHhLength), s.Slice(16, 8), s.Slice(24, 8), s.Slice(40, 8), 8, 8, 8);
+            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L1PackedIh, L1PackedIhLength), s.Slice(0, 8), packed.Slice(L1PackedHh, L1PackedHhLength), s.Slice(16, 8), s.Slice(24, 8), s.Slice(40, 8), 8, 8, 8);
             s.Slice(40, 8).CopyTo(s.Slice(16, 8));
 
             // Head: y = h W_headᵀ + b_head.

@@ -68,6 +68,20 @@ namespace Demo
         private const int BiasIhL0Offset = 130, BiasIhL0Length = 16;
         private const int BiasHhL0Offset = 146, BiasHhL0Length = 16;
 
+        // Batch-1 forward passes and Step read W_ih, W_hh and their biases packed into panels of 16 units with the
+        // gates side by side (see PackedCell), so a step is a stream of FMAs with no horizontal sums.
+        private const int PackedLength = 576;
+        private const int L0PackedIh = 0, L0PackedIhLength = 256;
+        private const int L0PackedHh = 256, L0PackedHhLength = 320;
+
+        private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;
+
+        private static void PackWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
+        {
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(L0PackedIh, L0PackedIhLength), 4, 4, 3);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(L0PackedHh, L0PackedHhLength), 4, 4, 4);
+        }
+
         private readonly float[] _workspace = new float[WorkspaceSize];
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
@@ -80,7 +94,7 @@ namespace Demo
         {
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
-            _stepWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, StepPackedLength, PackStepWeights);
+            _packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);
         }
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
@@ -295,20 +309,6 @@ namespace Demo
             global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), tokens, g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), InputSize);
         }
 
-        // Step reads W_ih, W_hh and their biases packed into panels of 16 units with the gates side by side (see
-        // PackedCell), so a batch-1 step is a stream of FMAs with no horizontal sums.
-        private const int StepPackedLength = 576;
-        private const int StepL0PackedIh = 0, StepL0PackedIhLength = 256;
-        private const int StepL0PackedHh = 256, StepL0PackedHhLength = 320;
-
-        private readonly global::RnnGen.Kernels.PackedWeights _stepWeights;
-
-        private static void PackStepWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
-        {
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(StepL0PackedIh, StepL0PackedIhLength), 4, 4, 3);
-            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(StepL0PackedHh, StepL0PackedHhLength), 4, 4, 4);
-        }
-
         /// <summary>
         /// Recurrent state of one stream for <see cref="Step"/>: the hidden (and LSTM cell) state of every layer plus
         /// scratch space. Owned by the caller; one model's weights serve any number of states on any number of threads.
@@ -372,11 +372,11 @@ namespace Demo
                 throw new global::System.ArgumentOutOfRangeException(nameof(token), token, "Token ids must be in [0, " + VocabularySize + ").");
             global::System.Span<float> s = state.Buffer;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
-            global::System.ReadOnlySpan<float> packed = _stepWeights.Get();
+            global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
             global::System.ReadOnlySpan<float> input = p.Slice(EmbeddingWeightOffset + token * InputSize, InputSize);
 
             // Layer 0: LSTM.
-            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(StepL0PackedIh, StepL0PackedIhLength), input, packed.Slice(StepL0PackedHh, StepL0PackedHhLength), s.Slice(0, 4), s.Slice(4, 4), s.Slice(8, 4), 3, 4, 4);
+            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 4), s.Slice(4, 4), s.Slice(8, 4), 3, 4, 4);
             s.Slice(8, 4).CopyTo(s.Slice(0, 4));
         }
 

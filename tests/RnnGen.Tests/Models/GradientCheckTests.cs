@@ -132,8 +132,7 @@ public sealed class GradientCheckTests
                 stateGradients.Add((layer, true, model.InitialCellGradient(layer).ToArray()));
         }
 
-        foreach (ParameterTensor tensor in model.Parameters.Tensors)
-            FiniteDifferences.Check(problem.Loss, model.Parameters.GetValues(tensor.Name), gradients.AsSpan(tensor.Offset, tensor.Length), tensor.Name);
+        FiniteDifferences.CheckParameters(problem.Loss, model.Parameters, gradients);
         if (model is not IRnnModel<int, int>)
             FiniteDifferences.Check(problem.Loss, problem.Inputs, inputGradient, "inputs");
         foreach ((int layer, bool cell, float[] gradient) in stateGradients)

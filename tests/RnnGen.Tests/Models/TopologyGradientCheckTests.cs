@@ -139,8 +139,7 @@ public sealed class TopologyGradientCheckTests
         var stateGradients = states.ConvertAll(i => model.InitialHiddenGradient(i).ToArray());
 
         float Evaluate() => Loss(model, inputs, tokens, classes, values);
-        foreach (ParameterTensor tensor in model.Parameters.Tensors)
-            FiniteDifferences.Check(Evaluate, model.Parameters.GetValues(tensor.Name), gradients.AsSpan(tensor.Offset, tensor.Length), tensor.Name);
+        FiniteDifferences.CheckParameters(Evaluate, model.Parameters, gradients);
         if (inputs.Length > 0)
             FiniteDifferences.Check(Evaluate, inputs, inputGradient, "inputs");
         for (int i = 0; i < states.Count; i++)

@@ -9,12 +9,6 @@ namespace RnnGen.Tests.Sequences;
 /// </summary>
 public sealed class CompositionGradientCheckTests
 {
-    private static void CheckAll(Func<float> loss, RnnParameters parameters, float[] gradients, string prefix)
-    {
-        foreach (ParameterTensor tensor in parameters.Tensors)
-            FiniteDifferences.Check(loss, parameters.GetValues(tensor.Name), gradients.AsSpan(tensor.Offset, tensor.Length), prefix + tensor.Name);
-    }
-
     private static int[] RandomIds(ref RnnRandom random, int count, int vocabulary)
     {
         var ids = new int[count];
@@ -40,8 +34,8 @@ public sealed class CompositionGradientCheckTests
         float[] encoderGradients = encoder.Parameters.Gradients.ToArray();
         float[] decoderGradients = decoder.Parameters.Gradients.ToArray();
 
-        CheckAll(Loss, encoder.Parameters, encoderGradients, "encoder.");
-        CheckAll(Loss, decoder.Parameters, decoderGradients, "decoder.");
+        FiniteDifferences.CheckParameters(Loss, encoder.Parameters, encoderGradients, "encoder.");
+        FiniteDifferences.CheckParameters(Loss, decoder.Parameters, decoderGradients, "decoder.");
     }
 
     [Theory]
@@ -73,8 +67,8 @@ public sealed class CompositionGradientCheckTests
         float[] decoderGradients = decoder.Parameters.Gradients.ToArray();
 
         FiniteDifferences.Check(Loss, vectors, vectorGradient, "vectors");
-        CheckAll(Loss, seeder.Parameters, seederGradients, "");
-        CheckAll(Loss, decoder.Parameters, decoderGradients, "decoder.");
+        FiniteDifferences.CheckParameters(Loss, seeder.Parameters, seederGradients, "");
+        FiniteDifferences.CheckParameters(Loss, decoder.Parameters, decoderGradients, "decoder.");
         Assert.Equal(seedCells ? 7 + 17 + 17 : 7 + 17, seeder.SeedSize);
     }
 }
