@@ -14,8 +14,10 @@ internal static class Limits
     public const long WorkspaceFloats = int.MaxValue / 2;
 
     /// <summary>
-    /// Steps × layers up to which the time loop is written out in full with literal offsets. Beyond it the emitter
-    /// keeps a loop over the same constant strides, which bounds code size (and JIT time) for long sequences.
+    /// Steps × directions up to which the time loop is written out in full with literal offsets. Beyond it the emitter
+    /// keeps a loop over the same constant strides. Measured on a batch-1 LSTM (I=32, H=128): unrolled and looped
+    /// forward passes cost the same up to T=32, but at T=64 the unrolled method exhausts the JIT's inlining budget
+    /// and runs 30% slower (372 µs vs 282 µs), so longer sequences loop.
     /// </summary>
-    public const int UnrollBudget = 256;
+    public const int UnrollBudget = 32;
 }

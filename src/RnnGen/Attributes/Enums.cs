@@ -30,7 +30,7 @@ public enum OutputSteps
 /// <summary>How the generated code walks the time steps.</summary>
 public enum TimeUnrolling
 {
-    /// <summary>Written out step by step up to a code-size budget (256 steps × directions), a loop beyond it.</summary>
+    /// <summary>Written out step by step up to 32 steps × directions, a loop beyond it (longer unrolled methods exhaust the JIT's inlining budget and run slower).</summary>
     Auto = 0,
     /// <summary>Every step written out with literal buffer offsets, whatever the length.</summary>
     Full = 1,
