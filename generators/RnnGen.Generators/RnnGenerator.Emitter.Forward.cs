@@ -188,11 +188,17 @@ public sealed partial class RnnGenerator
                     {
                         string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
                         bool packed = UsesPackedForward(c, d);
-                        w.Line(packed
-                            ? $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih (the kernel adds b_hh)."
-                            : $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.");
-                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
-                        WriteBiases(c, d, gates, rows, includeHiddenBias: !packed);
+                        if (packed)
+                        {
+                            w.Line($"// {direction}Input projection for every step from the packed W_ih: gates_t = x_t W_ihᵀ + b_ih (the step kernel adds b_hh).");
+                            WritePackedProjection(c, layer, d, x, gates);
+                        }
+                        else
+                        {
+                            w.Line($"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.");
+                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
+                            WriteBiases(c, d, gates, rows, includeHiddenBias: true);
+                        }
                         ForEachStep(c, reverse: d.Reverse, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
@@ -216,9 +222,17 @@ public sealed partial class RnnGenerator
                     {
                         string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
                         bool packed = UsesPackedForward(c, d);
-                        w.Line($"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).");
-                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
-                        WriteBiases(c, d, gates, rows, includeHiddenBias: false);
+                        if (packed)
+                        {
+                            w.Line($"// {direction}Input projection for every step from the packed W_ih: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).");
+                            WritePackedProjection(c, layer, d, x, gates);
+                        }
+                        else
+                        {
+                            w.Line($"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).");
+                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
+                            WriteBiases(c, d, gates, rows, includeHiddenBias: false);
+                        }
                         ForEachStep(c, reverse: d.Reverse, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
@@ -270,6 +284,9 @@ public sealed partial class RnnGenerator
 
         /// <summary>Batch-1 forward passes run the recurrence on the packed kernels (larger batches use GEMMs).</summary>
         private static bool UsesPackedForward(EmitContext c, DirectionLayout d) => c.Model.BatchSize == 1 && d.PackedHh >= 0;
+
+        private static void WritePackedProjection(EmitContext c, LayerSpec layer, DirectionLayout d, string x, string gates) =>
+            c.Writer.Line($"{Kernels}.PackedCell.ProjectInputs(packed.Slice({d.Prefix}PackedIh, {d.Prefix}PackedIhLength), {x}, {gates}, SequenceLength * BatchSize, {Int(layer.GateCount)}, {Int(layer.HiddenSize)}, {Int(layer.InputSize)});");
 
         private static string PackedRecurrent(DirectionLayout d) => $"packed.Slice({d.Prefix}PackedHh, {d.Prefix}PackedHhLength)";
 

@@ -100,6 +100,69 @@ public static class PackedCell
     }
 
     /// <summary>
+    /// The input projections of a whole sequence, <c>gates[r] = W_ih x[r] + b_ih</c> for every row, from the packed
+    /// <c>W_ih</c>: each panel (a few KiB) stays in L1 while every row streams past it, and no dot product needs a
+    /// horizontal sum, which at the small input sizes of recurrent layers costs as much as the products.
+    /// </summary>
+    /// <param name="packedIh"><c>W_ih</c> and <c>b_ih</c> packed with <paramref name="gateCount"/> gates and <paramref name="inputSize"/> columns.</param>
+    /// <param name="x">The inputs, <c>rows × inputSize</c>.</param>
+    /// <param name="gates">Receives <c>rows × gateCount·hidden</c> projections, gate-major within each row like PyTorch's.</param>
+    /// <param name="rows">Rows of <paramref name="x"/>: time steps × batch.</param>
+    /// <param name="gateCount">4 for LSTM, 3 for GRU.</param>
+    /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <param name="inputSize">Input size <c>I</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or <paramref name="gateCount"/> is not 3 or 4.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape.</exception>
+    public static void ProjectInputs(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gates, int rows, int gateCount, int hidden, int inputSize)
+    {
+        if (gateCount is not (3 or 4))
+            throw new ArgumentOutOfRangeException(nameof(gateCount), gateCount, "The packed kernels serve LSTM (4 gates) and GRU (3 gates).");
+        KernelGuard.Positive(rows, nameof(rows));
+        KernelGuard.Length(packedIh.Length, PackedLength(gateCount, hidden, inputSize), "PackedLength(gateCount, hidden, inputSize)", nameof(packedIh));
+        KernelGuard.Length(x.Length, (long)rows * inputSize, "rows × inputSize", nameof(x));
+        KernelGuard.Length(gates.Length, (long)rows * gateCount * hidden, "rows × gateCount·hidden", nameof(gates));
+        if (!Activations.IsSupported)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<float> xr = x.Slice(r * inputSize, inputSize);
+                for (int q = 0; q < gateCount; q++)
+                    for (int u = 0; u < hidden; u++)
+                        gates[(r * gateCount + q) * hidden + u] = Packed(packedIh, gateCount, inputSize, 0, q, u) + PackedProduct(packedIh, gateCount, inputSize, q, u, xr);
+            }
+            return;
+        }
+        int rowWidth = gateCount * PanelUnits;
+        int width = gateCount * hidden;
+        Span<Vector256<float>> acc = stackalloc Vector256<float>[8];
+        ref float panel = ref MemoryMarshal.GetReference(packedIh);
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        for (int u0 = 0; u0 < hidden; u0 += PanelUnits)
+        {
+            int left = hidden - u0;
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = 0; j < 2 * gateCount; j++)
+                    acc[j] = Vector256.LoadUnsafe(ref panel, (nuint)(8 * j));
+                ref float xr = ref Unsafe.Add(ref xs, r * inputSize);
+                ref float first = ref Unsafe.Add(ref panel, rowWidth);
+                if (gateCount == 4)
+                    Accumulate8(ref first, rowWidth, ref xr, inputSize, ref acc[0], ref acc[1], ref acc[2], ref acc[3], ref acc[4], ref acc[5], ref acc[6], ref acc[7]);
+                else
+                    Accumulate6(ref first, rowWidth, ref xr, inputSize, ref acc[0], ref acc[1], ref acc[2], ref acc[3], ref acc[4], ref acc[5]);
+                Span<float> row = gates.Slice(r * width, width);
+                for (int q = 0; q < gateCount; q++)
+                {
+                    StoreUnits(acc[2 * q], row.Slice(q * hidden + u0, Math.Min(Lanes, left)));
+                    if (left > Lanes)
+                        StoreUnits(acc[2 * q + 1], row.Slice(q * hidden + u0 + Lanes, Math.Min(Lanes, left - Lanes)));
+                }
+            }
+            panel = ref Unsafe.Add(ref panel, (inputSize + 1) * rowWidth);
+        }
+    }
+
+    /// <summary>
     /// One batch-1 LSTM step from the raw input: <c>gates = W_ih x + b_ih + W_hh hPrev + b_hh</c>, then
     /// <c>c = σ(f) ⊙ c + σ(i) ⊙ tanh(g)</c> and <c>h = σ(o) ⊙ tanh(c)</c>.
     /// </summary>

@@ -233,9 +233,8 @@ partial class Outer
             //   z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
             //   n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))
             //   h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
-            // Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 12, 3, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
+            // Input projection for every step from the packed W_ih: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).
+            global::RnnGen.Kernels.PackedCell.ProjectInputs(packed.Slice(L0PackedIh, L0PackedIhLength), x, ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 3, 4, 3);
             // t = 0
             global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0HiddenGates + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden, L0HiddenStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), 4);
             // t = 1

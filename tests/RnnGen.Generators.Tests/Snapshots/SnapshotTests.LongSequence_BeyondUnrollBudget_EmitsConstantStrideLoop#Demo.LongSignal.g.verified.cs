@@ -243,9 +243,8 @@ namespace Demo
             //   o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)
             //   c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
             //   h_t = o_t ⊙ tanh(c_t)
-            // Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih (the kernel adds b_hh).
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 8, 1, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
+            // Input projection for every step from the packed W_ih: gates_t = x_t W_ihᵀ + b_ih (the step kernel adds b_hh).
+            global::RnnGen.Kernels.PackedCell.ProjectInputs(packed.Slice(L0PackedIh, L0PackedIhLength), x, ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 4, 2, 1);
             for (int t = 0; t < SequenceLength; t++)
             {
                 global::RnnGen.Kernels.PackedCell.LstmForward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + t * L0HiddenStride, L0HiddenStride), ws.Slice(L0Cell + t * L0CellStride, L0CellStride), ws.Slice(L0Cell + (t + 1) * L0CellStride, L0CellStride), ws.Slice(L0Hidden + (t + 1) * L0HiddenStride, L0HiddenStride), 2, 2);

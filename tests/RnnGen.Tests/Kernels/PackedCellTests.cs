@@ -99,6 +99,31 @@ public sealed class PackedCellTests
         CellTestMath.AssertClose(CellTestMath.ToDouble(hExpected), h, Tolerance, "h");
     }
 
+    [Theory]
+    [InlineData(4, 1, 1, 1)]
+    [InlineData(4, 3, 7, 5)]
+    [InlineData(3, 5, 9, 8)]
+    [InlineData(4, 2, 17, 33)]
+    [InlineData(3, 64, 23, 32)]
+    [InlineData(4, 7, 16, 3)]
+    public void ProjectInputs_AnyShape_MatchesGemmPlusBias(int gateCount, int rows, int hidden, int inputSize)
+    {
+        var random = new RnnRandom((ulong)(gateCount * 100 + hidden));
+        float[] weight = CellTestMath.Uniform(gateCount * hidden * inputSize, -0.5f, 0.5f, ref random);
+        float[] bias = CellTestMath.Uniform(gateCount * hidden, -0.5f, 0.5f, ref random);
+        float[] x = CellTestMath.Uniform(rows * inputSize, -1f, 1f, ref random);
+        float[] expected = new float[rows * gateCount * hidden];
+        Gemm.MultiplyTransposedB(x, weight, expected, rows, gateCount * hidden, inputSize, false);
+        Gemm.AddRowVector(expected, bias, rows);
+        float[] packed = new float[PackedCell.PackedLength(gateCount, hidden, inputSize)];
+        PackedCell.Pack(weight, bias, packed, gateCount, hidden, inputSize);
+        float[] gates = new float[expected.Length];
+
+        PackedCell.ProjectInputs(packed, x, gates, rows, gateCount, hidden, inputSize);
+
+        CellTestMath.AssertClose(CellTestMath.ToDouble(expected), gates, Tolerance, "gates");
+    }
+
     [Fact]
     public void Pack_NoBias_PacksZeroBiasRows()
     {
