@@ -123,13 +123,7 @@ public static class PackedCell
         KernelGuard.Length(gates.Length, (long)rows * gateCount * hidden, "rows × gateCount·hidden", nameof(gates));
         if (!Activations.IsSupported)
         {
-            for (int r = 0; r < rows; r++)
-            {
-                ReadOnlySpan<float> xr = x.Slice(r * inputSize, inputSize);
-                for (int q = 0; q < gateCount; q++)
-                    for (int u = 0; u < hidden; u++)
-                        gates[(r * gateCount + q) * hidden + u] = Packed(packedIh, gateCount, inputSize, 0, q, u) + PackedProduct(packedIh, gateCount, inputSize, q, u, xr);
-            }
+            ProjectInputsPortable(packedIh, x, gates, rows, gateCount, hidden, inputSize);
             return;
         }
         int rowWidth = gateCount * PanelUnits;
@@ -506,7 +500,20 @@ public static class PackedCell
         return sum;
     }
 
-    private static void LstmPortable(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gates, ReadOnlySpan<float> packedHh,
+    internal static void ProjectInputsPortable(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gates, int rows, int gateCount, int hidden, int inputSize)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> xr = x.Slice(r * inputSize, inputSize);
+            for (int q = 0; q < gateCount; q++)
+            {
+                for (int u = 0; u < hidden; u++)
+                    gates[(r * gateCount + q) * hidden + u] = Packed(packedIh, gateCount, inputSize, 0, q, u) + PackedProduct(packedIh, gateCount, inputSize, q, u, xr);
+            }
+        }
+    }
+
+    internal static void LstmPortable(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gates, ReadOnlySpan<float> packedHh,
         ReadOnlySpan<float> hPrev, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden, int inputSize, int recurrentSize)
     {
         bool stepMode = gates.IsEmpty;
@@ -533,7 +540,7 @@ public static class PackedCell
         }
     }
 
-    private static void GruPortable(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gx, Span<float> hiddenCandidate,
+    internal static void GruPortable(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gx, Span<float> hiddenCandidate,
         ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int hidden, int inputSize)
     {
         bool stepMode = gx.IsEmpty;

@@ -124,6 +124,41 @@ public sealed class PackedCellTests
         CellTestMath.AssertClose(CellTestMath.ToDouble(expected), gates, Tolerance, "gates");
     }
 
+    [Theory]
+    [InlineData(3, 7)]
+    [InlineData(5, 17)]
+    [InlineData(32, 33)]
+    public void PortablePaths_MatchTheVectorKernels(int inputSize, int hidden)
+    {
+        Lstm lstm = Lstm.Create(inputSize, hidden, hidden, seed: 41);
+        float[] c = (float[])lstm.CPrev.Clone(), h = new float[hidden];
+        float[] cPortable = (float[])lstm.CPrev.Clone(), hPortable = new float[hidden];
+        PackedCell.LstmStep(lstm.PackedIh, lstm.X, lstm.PackedHh, lstm.HPrev, c, h, inputSize, hidden, hidden);
+        PackedCell.LstmPortable(lstm.PackedIh, lstm.X, default, lstm.PackedHh, lstm.HPrev, cPortable, cPortable, hPortable, hidden, inputSize, hidden);
+        CellTestMath.AssertClose(CellTestMath.ToDouble(c), cPortable, Tolerance, "LSTM c");
+        CellTestMath.AssertClose(CellTestMath.ToDouble(h), hPortable, Tolerance, "LSTM h");
+
+        float[] gates = lstm.InputProjection(), gatesPortable = lstm.InputProjection();
+        PackedCell.LstmForward(gates, lstm.PackedHh, lstm.HPrev, lstm.CPrev, c, h, hidden, hidden);
+        PackedCell.LstmPortable(default, default, gatesPortable, lstm.PackedHh, lstm.HPrev, lstm.CPrev, cPortable, hPortable, hidden, 0, hidden);
+        CellTestMath.AssertClose(CellTestMath.ToDouble(gates), gatesPortable, Tolerance, "LSTM gates");
+
+        Gru gru = Gru.Create(inputSize, hidden, seed: 42);
+        float[] gx = gru.InputProjection(), gxPortable = gru.InputProjection();
+        float[] candidate = new float[hidden], candidatePortable = new float[hidden];
+        PackedCell.GruForward(gx, candidate, gru.PackedHh, gru.HPrev, h, hidden);
+        PackedCell.GruPortable(default, default, gxPortable, candidatePortable, gru.PackedHh, gru.HPrev, hPortable, hidden, 0);
+        CellTestMath.AssertClose(CellTestMath.ToDouble(gx), gxPortable, Tolerance, "GRU gates");
+        CellTestMath.AssertClose(CellTestMath.ToDouble(candidate), candidatePortable, Tolerance, "GRU gh_n");
+        CellTestMath.AssertClose(CellTestMath.ToDouble(h), hPortable, Tolerance, "GRU h");
+
+        float[] projected = new float[2 * 3 * hidden], projectedPortable = new float[projected.Length];
+        float[] rows = [.. gru.X, .. gru.X];
+        PackedCell.ProjectInputs(gru.PackedIh, rows, projected, 2, 3, hidden, inputSize);
+        PackedCell.ProjectInputsPortable(gru.PackedIh, rows, projectedPortable, 2, 3, hidden, inputSize);
+        CellTestMath.AssertClose(CellTestMath.ToDouble(projected), projectedPortable, Tolerance, "projection");
+    }
+
     [Fact]
     public void Pack_NoBias_PacksZeroBiasRows()
     {
