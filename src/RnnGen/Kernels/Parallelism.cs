@@ -204,8 +204,10 @@ public static class KernelThreading
                         Thread.SpinWait(20);
                         continue;
                     }
-                    Volatile.Write(ref _sleeping, 1);
-                    // A job published after the store above finds _sleeping set and releases the semaphore. If one
+                    // A full fence, not a release store: x64 lets a plain store pass the load of s_generation below,
+                    // and then the owner could miss the flag while this thread misses the new job, blocking forever.
+                    Interlocked.Exchange(ref _sleeping, 1);
+                    // A job published after the exchange above finds _sleeping set and releases the semaphore. If one
                     // was published before it, take the flag back; if the owner took it first, consume its release.
                     if (Volatile.Read(ref s_generation) != _seen && Interlocked.Exchange(ref _sleeping, 0) == 1)
                         return;
