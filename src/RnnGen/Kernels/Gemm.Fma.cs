@@ -10,18 +10,20 @@ namespace RnnGen.Kernels;
 // row r of an m × k operand spans [r·k, r·k + k), and every kernel only reads the rows and columns it was given.
 public static partial class Gemm
 {
-    // Depth of an inner-dimension block: a 4-row strip of A and a 24-wide strip of B this deep (~28 KiB) stay in L1.
+    // Depth of an inner-dimension block: a 16-wide micro-panel of B this deep is 16 KiB, well inside L1.
     private const int KBlock = 256;
 
-    // Floats of the B panel kept in L2 (192 KiB of 512 KiB) while strips of A stream past it.
+    // Floats of B kept in L2 (192 KiB) while the rows of a small product stream past it.
     private const int PanelFloats = 48 * 1024;
 
-    // Splitting a moderately deep product only adds C traffic, so one block is used up to twice KBlock.
-    private static int InnerBlock(int k) => k <= 2 * KBlock ? k : KBlock;
+    // Products with at most this many rows of C take the row-at-a-time kernels below: packing B would cost as much as
+    // the product, and the batch-1 GEMV of a streaming step lives here.
+    internal const int SmallRows = 3;
 
-    private static void TransposedBFma(ref float a, ref float b, ref float c, int m, int n, int k, bool accumulate)
+    // A · Bᵀ for m ≤ SmallRows in dot-product form: every row of B is read once, contiguously.
+    private static void SmallTransposedBFma(ref float a, ref float b, ref float c, int m, int n, int k, bool accumulate)
     {
-        int kBlock = InnerBlock(k);
+        int kBlock = k <= 2 * KBlock ? k : KBlock;
         for (int p0 = 0; p0 < k; p0 += kBlock)
         {
             int kc = Math.Min(kBlock, k - p0);
@@ -31,98 +33,23 @@ public static partial class Gemm
             {
                 int nc = Math.Min(nBlock, n - j0);
                 ref float bPanel = ref Unsafe.Add(ref b, (nint)j0 * k + p0);
-                int i = 0;
-                for (; i <= m - 3; i += 3)
-                    DotRows3(ref Unsafe.Add(ref a, (nint)i * k + p0), ref bPanel, ref Unsafe.Add(ref c, (nint)i * n + j0), k, n, nc, kc, load);
-                for (; i < m; i++)
-                    DotRow1(ref Unsafe.Add(ref a, (nint)i * k + p0), ref bPanel, ref Unsafe.Add(ref c, (nint)i * n + j0), k, nc, kc, load);
-            }
-        }
-    }
-
-    private static void MultiplyFma(ref float a, ref float b, ref float c, int m, int n, int k, bool accumulate)
-    {
-        int kBlock = InnerBlock(k);
-        for (int p0 = 0; p0 < k; p0 += kBlock)
-        {
-            int kc = Math.Min(kBlock, k - p0);
-            bool load = accumulate || p0 != 0;
-            int nBlock = Math.Max(24, PanelFloats / kc / 24 * 24);
-            for (int j0 = 0; j0 < n; j0 += nBlock)
-            {
-                int nc = Math.Min(nBlock, n - j0);
-                ref float bPanel = ref Unsafe.Add(ref b, (nint)p0 * n + j0);
-                int i = 0;
-                for (; i <= m - 4; i += 4)
-                    OuterRows4(ref Unsafe.Add(ref a, (nint)i * k + p0), k, 1, ref bPanel, n, ref Unsafe.Add(ref c, (nint)i * n + j0), n, nc, kc, load);
-                for (; i < m; i++)
-                    OuterRow1(ref Unsafe.Add(ref a, (nint)i * k + p0), 1, ref bPanel, n, ref Unsafe.Add(ref c, (nint)i * n + j0), nc, kc, load);
-            }
-        }
-    }
-
-    // Columns of A sit lda floats apart per step, so strips are packed into contiguous [kc × 4] buffers first:
-    // unpacked, a large power-of-two lda maps every step to the same L1 set. Sixteen columns are packed per pass so
-    // each step reads one whole cache line of A rather than a quarter of one. lda is a parameter, not m, so that a
-    // parallel part can take a band of columns.
-    [SkipLocalsInit]
-    private static void TransposedAFma(ref float a, nint lda, ref float b, ref float c, int m, int n, int k, bool accumulate)
-    {
-        Span<float> packed = stackalloc float[PackColumns * 2 * KBlock];
-        ref float strips = ref MemoryMarshal.GetReference(packed);
-        int kBlock = InnerBlock(k);
-        for (int p0 = 0; p0 < k; p0 += kBlock)
-        {
-            int kc = Math.Min(kBlock, k - p0);
-            bool load = accumulate || p0 != 0;
-            int nBlock = Math.Max(24, PanelFloats / kc / 24 * 24);
-            for (int j0 = 0; j0 < n; j0 += nBlock)
-            {
-                int nc = Math.Min(nBlock, n - j0);
-                ref float bPanel = ref Unsafe.Add(ref b, (nint)p0 * n + j0);
-                int i = 0;
-                while (i <= m - 4)
+                if (m == 3)
+                    DotRows3(ref Unsafe.Add(ref a, p0), ref bPanel, ref Unsafe.Add(ref c, j0), k, n, nc, kc, load);
+                else
                 {
-                    int width = Math.Min(PackColumns, (m - i) & ~3);
-                    PackColumnStrips(ref Unsafe.Add(ref a, p0 * lda + i), lda, ref strips, width, kc);
-                    for (int s = 0; s < width; s += 4)
-                        OuterRows4(ref Unsafe.Add(ref strips, s * kc), 1, 4, ref bPanel, n, ref Unsafe.Add(ref c, (nint)(i + s) * n + j0), n, nc, kc, load);
-                    i += width;
+                    for (int i = 0; i < m; i++)
+                        DotRow1(ref Unsafe.Add(ref a, (nint)i * k + p0), ref bPanel, ref Unsafe.Add(ref c, (nint)i * n + j0), k, nc, kc, load);
                 }
-                for (; i < m; i++)
-                    OuterRow1(ref Unsafe.Add(ref a, p0 * lda + i), lda, ref bPanel, n, ref Unsafe.Add(ref c, (nint)i * n + j0), nc, kc, load);
             }
         }
     }
 
-    // Columns of A packed per pass of TransposedAFma: one 64-byte line.
-    private const int PackColumns = 16;
-
-    // Strip s (columns 4s..4s+3) of the width-column band lands at strips[s·kc·4 ..], one Vector128 per step.
-    private static void PackColumnStrips(ref float a, nint lda, ref float strips, int width, int kc)
+    // A · B (aRow = k, aStep = 1) or Aᵀ · B (aRow = 1, aStep = m) for m ≤ SmallRows, one row of C at a time straight
+    // from B's rows.
+    private static void SmallOuterFma(ref float a, nint aRow, nint aStep, ref float b, ref float c, int m, int n, int k, bool accumulate)
     {
-        nint stripFloats = 4 * (nint)kc;
-        if (width == PackColumns)
-        {
-            for (int p = 0; p < kc; p++)
-            {
-                ref float row = ref Unsafe.Add(ref a, p * lda);
-                nint at = 4 * (nint)p;
-                Vector256<float> low = Vector256.LoadUnsafe(ref row);
-                Vector256<float> high = Vector256.LoadUnsafe(ref row, 8);
-                low.GetLower().StoreUnsafe(ref Unsafe.Add(ref strips, at));
-                low.GetUpper().StoreUnsafe(ref Unsafe.Add(ref strips, stripFloats + at));
-                high.GetLower().StoreUnsafe(ref Unsafe.Add(ref strips, 2 * stripFloats + at));
-                high.GetUpper().StoreUnsafe(ref Unsafe.Add(ref strips, 3 * stripFloats + at));
-            }
-            return;
-        }
-        for (int p = 0; p < kc; p++)
-        {
-            ref float row = ref Unsafe.Add(ref a, p * lda);
-            for (int s = 0; s < width; s += 4)
-                Vector128.LoadUnsafe(ref row, (nuint)s).StoreUnsafe(ref Unsafe.Add(ref strips, s * kc + 4 * (nint)p));
-        }
+        for (int i = 0; i < m; i++)
+            OuterRow1(ref Unsafe.Add(ref a, i * aRow), aStep, ref b, n, ref Unsafe.Add(ref c, (nint)i * n), n, k, accumulate);
     }
 
     // Dot-product form (A rows · B rows). Each 3×4 block keeps 12 accumulators: 7 loads feed 12 FMAs per step.
@@ -324,19 +251,7 @@ public static partial class Gemm
 
     private static void Store1(ref float c, float value, bool load) => c = load ? c + value : value;
 
-    // Outer-product form: C[rows × cols] += Σ_p a(·, p) ⊗ B[p, ·]. A is addressed as a + r·aRow + p·aStep so the same
-    // kernels serve A[m×k] (aRow = k, aStep = 1) and a packed transposed strip (aRow = 1, aStep = 4).
-    private static void OuterRows4(ref float a, nint aRow, nint aStep, ref float b, nint ldb, ref float c, nint ldc, int nc, int kc, bool load)
-    {
-        int j = 0;
-        for (; j <= nc - 24; j += 24)
-            Outer4x24(ref a, aRow, aStep, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j), ldc, kc, load);
-        for (; j <= nc - 8; j += 8)
-            Outer4x8(ref a, aRow, aStep, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j), ldc, kc, load);
-        if (j < nc)
-            OuterScalar(ref a, aRow, 4, aStep, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j), ldc, nc - j, kc, load);
-    }
-
+    // Outer-product form for one row: C[cols] += Σ_p a(p) · B[p, ·], with A's element p at a + p·aStep.
     private static void OuterRow1(ref float a, nint aStep, ref float b, nint ldb, ref float c, int nc, int kc, bool load)
     {
         int j = 0;
@@ -345,72 +260,7 @@ public static partial class Gemm
         for (; j <= nc - 8; j += 8)
             Outer1x8(ref a, aStep, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j), kc, load);
         if (j < nc)
-            OuterScalar(ref a, 0, 1, aStep, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j), 0, nc - j, kc, load);
-    }
-
-    // 4 rows × 3 vectors: 12 accumulators + 3 B vectors + 1 broadcast fill the 16 ymm registers.
-    private static void Outer4x24(ref float a, nint aRow, nint aStep, ref float b, nint ldb, ref float c, nint ldc, int kc, bool load)
-    {
-        ref float c1 = ref Unsafe.Add(ref c, ldc);
-        ref float c2 = ref Unsafe.Add(ref c, 2 * ldc);
-        ref float c3 = ref Unsafe.Add(ref c, 3 * ldc);
-        Vector256<float> c00 = default, c01 = default, c02 = default;
-        Vector256<float> c10 = default, c11 = default, c12 = default;
-        Vector256<float> c20 = default, c21 = default, c22 = default;
-        Vector256<float> c30 = default, c31 = default, c32 = default;
-        if (load)
-        {
-            c00 = Vector256.LoadUnsafe(ref c); c01 = Vector256.LoadUnsafe(ref c, 8); c02 = Vector256.LoadUnsafe(ref c, 16);
-            c10 = Vector256.LoadUnsafe(ref c1); c11 = Vector256.LoadUnsafe(ref c1, 8); c12 = Vector256.LoadUnsafe(ref c1, 16);
-            c20 = Vector256.LoadUnsafe(ref c2); c21 = Vector256.LoadUnsafe(ref c2, 8); c22 = Vector256.LoadUnsafe(ref c2, 16);
-            c30 = Vector256.LoadUnsafe(ref c3); c31 = Vector256.LoadUnsafe(ref c3, 8); c32 = Vector256.LoadUnsafe(ref c3, 16);
-        }
-        nint aRow2 = 2 * aRow, aRow3 = 3 * aRow;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-            Vector256<float> b2 = Vector256.LoadUnsafe(ref b, 16);
-            Vector256<float> x = Vector256.Create(a);
-            c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01); c02 = Fma.MultiplyAdd(x, b2, c02);
-            x = Vector256.Create(Unsafe.Add(ref a, aRow));
-            c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11); c12 = Fma.MultiplyAdd(x, b2, c12);
-            x = Vector256.Create(Unsafe.Add(ref a, aRow2));
-            c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21); c22 = Fma.MultiplyAdd(x, b2, c22);
-            x = Vector256.Create(Unsafe.Add(ref a, aRow3));
-            c30 = Fma.MultiplyAdd(x, b0, c30); c31 = Fma.MultiplyAdd(x, b1, c31); c32 = Fma.MultiplyAdd(x, b2, c32);
-            a = ref Unsafe.Add(ref a, aStep);
-            b = ref Unsafe.Add(ref b, ldb);
-        }
-        c00.StoreUnsafe(ref c); c01.StoreUnsafe(ref c, 8); c02.StoreUnsafe(ref c, 16);
-        c10.StoreUnsafe(ref c1); c11.StoreUnsafe(ref c1, 8); c12.StoreUnsafe(ref c1, 16);
-        c20.StoreUnsafe(ref c2); c21.StoreUnsafe(ref c2, 8); c22.StoreUnsafe(ref c2, 16);
-        c30.StoreUnsafe(ref c3); c31.StoreUnsafe(ref c3, 8); c32.StoreUnsafe(ref c3, 16);
-    }
-
-    private static void Outer4x8(ref float a, nint aRow, nint aStep, ref float b, nint ldb, ref float c, nint ldc, int kc, bool load)
-    {
-        ref float c1 = ref Unsafe.Add(ref c, ldc);
-        ref float c2 = ref Unsafe.Add(ref c, 2 * ldc);
-        ref float c3 = ref Unsafe.Add(ref c, 3 * ldc);
-        Vector256<float> c0v = default, c1v = default, c2v = default, c3v = default;
-        if (load)
-        {
-            c0v = Vector256.LoadUnsafe(ref c); c1v = Vector256.LoadUnsafe(ref c1);
-            c2v = Vector256.LoadUnsafe(ref c2); c3v = Vector256.LoadUnsafe(ref c3);
-        }
-        nint aRow2 = 2 * aRow, aRow3 = 3 * aRow;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector256<float> bv = Vector256.LoadUnsafe(ref b);
-            c0v = Fma.MultiplyAdd(Vector256.Create(a), bv, c0v);
-            c1v = Fma.MultiplyAdd(Vector256.Create(Unsafe.Add(ref a, aRow)), bv, c1v);
-            c2v = Fma.MultiplyAdd(Vector256.Create(Unsafe.Add(ref a, aRow2)), bv, c2v);
-            c3v = Fma.MultiplyAdd(Vector256.Create(Unsafe.Add(ref a, aRow3)), bv, c3v);
-            a = ref Unsafe.Add(ref a, aStep);
-            b = ref Unsafe.Add(ref b, ldb);
-        }
-        c0v.StoreUnsafe(ref c); c1v.StoreUnsafe(ref c1); c2v.StoreUnsafe(ref c2); c3v.StoreUnsafe(ref c3);
+            OuterScalar(ref a, aStep, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j), nc - j, kc, load);
     }
 
     // A single row has only three output vectors, so two steps are interleaved to get six independent chains.
@@ -467,18 +317,14 @@ public static partial class Gemm
     }
 
     // Fewer than eight columns remain; a plain loop is cheaper than masking.
-    private static void OuterScalar(ref float a, nint aRow, int rows, nint aStep, ref float b, nint ldb, ref float c, nint ldc, int cols, int kc, bool load)
+    private static void OuterScalar(ref float a, nint aStep, ref float b, nint ldb, ref float c, int cols, int kc, bool load)
     {
-        for (int r = 0; r < rows; r++)
+        for (int j = 0; j < cols; j++)
         {
-            ref float aRowStart = ref Unsafe.Add(ref a, r * aRow);
-            for (int j = 0; j < cols; j++)
-            {
-                float sum = 0f;
-                for (int p = 0; p < kc; p++)
-                    sum += Unsafe.Add(ref aRowStart, p * aStep) * Unsafe.Add(ref b, p * ldb + j);
-                Store1(ref Unsafe.Add(ref c, r * ldc + j), sum, load);
-            }
+            float sum = 0f;
+            for (int p = 0; p < kc; p++)
+                sum += Unsafe.Add(ref a, p * aStep) * Unsafe.Add(ref b, p * ldb + j);
+            Store1(ref Unsafe.Add(ref c, j), sum, load);
         }
     }
 }

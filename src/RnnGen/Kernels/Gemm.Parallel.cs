@@ -3,8 +3,9 @@ using System.Runtime.CompilerServices;
 
 namespace RnnGen.Kernels;
 
-// Row-band splitting for KernelThreading. Each band starts on a multiple of the form's row group (the rows a
-// micro-kernel handles together), so every element of C is computed exactly as on one thread.
+// Work splitting for KernelThreading. A product is cut into bands of rows or of columns of C; the panel kernels
+// compute every element as the same FMA chain whichever band or tile it falls in, so any split is bit-identical to
+// one thread. Bands follow the tile sizes only so that each part keeps whole tiles.
 public static partial class Gemm
 {
     private enum ProductForm
@@ -14,9 +15,6 @@ public static partial class Gemm
         TransposedA,
     }
 
-    // Rows of C per micro-kernel call: DotRows3 for A·Bᵀ, OuterRows4 for the other two forms.
-    private static int RowGroup(ProductForm form) => form == ProductForm.TransposedB ? 3 : 4;
-
     // True when the product ran on several threads; false when it is too small, too narrow to split, or the workers
     // are busy with another thread's product, and the caller must compute it alone.
     private static unsafe bool TryMultiplyParallel(ProductForm form, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
@@ -24,7 +22,7 @@ public static partial class Gemm
         int parts = KernelThreading.PartsFor(2.0 * m * n * k);
         if (parts == 1)
             return false;
-        parts = Math.Min(parts, m / RowGroup(form));
+        parts = Math.Min(parts, MaxParts(form, m, n, k));
         if (parts < 2)
             return false;
         // The caller blocks until every part is done, so pinning for the duration of the call is enough.
@@ -35,7 +33,58 @@ public static partial class Gemm
         }
     }
 
-    // Whole row groups are shared out evenly; the last band also takes the rows that do not fill a group.
+    // Flipped products split B's rows (columns of C) in row groups; panel products split the longer side of C, rows in
+    // row groups or columns in micro-panels, so that each part re-packs as little as possible; row-at-a-time products
+    // are not split.
+    private static int MaxParts(ProductForm form, int m, int n, int k)
+    {
+        if (m <= SmallRows)
+            return 1;
+        if (form == ProductForm.TransposedB && Flips(m, n, k))
+            return n / TileRows;
+        return m >= n ? m / TileRows : n / PanelWidth;
+    }
+
+    // Part `part` of `parts` of C (+)= op(A) · op(B) on the FMA kernels; part 0 of 1 is the whole product.
+    private static void ComputeFma(ProductForm form, ref float a, ref float b, ref float c, int m, int n, int k, bool accumulate, int part, int parts)
+    {
+        if (m <= SmallRows)
+        {
+            if (form == ProductForm.TransposedB)
+                SmallTransposedBFma(ref a, ref b, ref c, m, n, k, accumulate);
+            else if (form == ProductForm.Plain)
+                SmallOuterFma(ref a, k, 1, ref b, ref c, m, n, k, accumulate);
+            else
+                SmallOuterFma(ref a, 1, m, ref b, ref c, m, n, k, accumulate);
+            return;
+        }
+        if (form == ProductForm.TransposedB && Flips(m, n, k))
+        {
+            (int start, int end) = RowBand(n, TileRows, part, parts);
+            if (start < end)
+                FlippedProduct(ref a, ref b, ref c, m, n, k, start, end, accumulate);
+            return;
+        }
+        bool byRows = m >= n;
+        (int s, int e) = byRows ? RowBand(m, TileRows, part, parts) : RowBand(n, PanelWidth, part, parts);
+        if (s >= e)
+            return;
+        (int i0, int i1, int j0, int j1) = byRows ? (s, e, 0, n) : (0, m, s, e);
+        switch (form)
+        {
+            case ProductForm.TransposedB:
+                PanelProduct(ref a, k, 1, packA: false, ref b, k, transposedB: true, ref c, n, k, i0, i1, j0, j1, accumulate);
+                break;
+            case ProductForm.Plain:
+                PanelProduct(ref a, k, 1, packA: false, ref b, n, transposedB: false, ref c, n, k, i0, i1, j0, j1, accumulate);
+                break;
+            default:
+                PanelProduct(ref a, 1, m, packA: true, ref b, n, transposedB: false, ref c, n, k, i0, i1, j0, j1, accumulate);
+                break;
+        }
+    }
+
+    // Whole groups are shared out evenly; the last band also takes the rows that do not fill a group.
     internal static (int Start, int End) RowBand(int m, int group, int part, int parts)
     {
         int groups = m / group;
@@ -56,26 +105,7 @@ public static partial class Gemm
         public bool Accumulate;
         public ProductForm Form;
 
-        public readonly void Run(int part, int parts)
-        {
-            (int start, int end) = RowBand(M, RowGroup(Form), part, parts);
-            if (start >= end)
-                return;
-            int rows = end - start;
-            ref float c = ref Unsafe.AsRef<float>(C + (nint)start * N);
-            ref float b = ref Unsafe.AsRef<float>(B);
-            switch (Form)
-            {
-                case ProductForm.TransposedB:
-                    TransposedBFma(ref Unsafe.AsRef<float>(A + (nint)start * K), ref b, ref c, rows, N, K, Accumulate);
-                    break;
-                case ProductForm.Plain:
-                    MultiplyFma(ref Unsafe.AsRef<float>(A + (nint)start * K), ref b, ref c, rows, N, K, Accumulate);
-                    break;
-                default:
-                    TransposedAFma(ref Unsafe.AsRef<float>(A + start), M, ref b, ref c, rows, N, K, Accumulate);
-                    break;
-            }
-        }
+        public readonly void Run(int part, int parts) =>
+            ComputeFma(Form, ref Unsafe.AsRef<float>(A), ref Unsafe.AsRef<float>(B), ref Unsafe.AsRef<float>(C), M, N, K, Accumulate, part, parts);
     }
 }

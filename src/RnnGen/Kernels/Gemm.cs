@@ -12,9 +12,9 @@ namespace RnnGen.Kernels;
 /// given explicitly and every span must have exactly the length its shape implies.
 /// </summary>
 /// <remarks>
-/// On x64 with AVX2 and FMA the products run register-blocked <see cref="Vector256{T}"/> micro-kernels with cache
-/// blocking over <c>k</c> and <c>n</c> (tuned for a 32 KiB L1d and a 512 KiB L2), and large products split into row
-/// bands across threads inside a <see cref="KernelThreading.Enable"/> scope. Elsewhere they fall back to
+/// On x64 with AVX2 and FMA the products run register-blocked <see cref="Vector256{T}"/> micro-kernels on k-major
+/// packed panels of <c>B</c>, each element of <c>C</c> one sequential FMA chain over <c>k</c>, and large products split
+/// into bands of rows or columns across threads inside a <see cref="KernelThreading.Enable"/> scope. Elsewhere they fall back to
 /// row-wise <see cref="TensorPrimitives"/> dot products and multiply-adds, which vectorise portably.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
@@ -40,7 +40,7 @@ public static partial class Gemm
         if (UseFma)
         {
             if (!TryMultiplyParallel(ProductForm.TransposedB, a, b, c, m, n, k, accumulate))
-                TransposedBFma(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate);
+                ComputeFma(ProductForm.TransposedB, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, 1);
         }
         else
             TransposedBPortable(a, b, c, m, n, k, accumulate);
@@ -64,7 +64,7 @@ public static partial class Gemm
         if (UseFma)
         {
             if (!TryMultiplyParallel(ProductForm.Plain, a, b, c, m, n, k, accumulate))
-                MultiplyFma(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate);
+                ComputeFma(ProductForm.Plain, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, 1);
         }
         else
             MultiplyPortable(a, b, c, m, n, k, accumulate);
@@ -88,7 +88,7 @@ public static partial class Gemm
         if (UseFma)
         {
             if (!TryMultiplyParallel(ProductForm.TransposedA, a, b, c, m, n, k, accumulate))
-                TransposedAFma(ref MemoryMarshal.GetReference(a), m, ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate);
+                ComputeFma(ProductForm.TransposedA, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, 1);
         }
         else
             TransposedAPortable(a, b, c, m, n, k, accumulate);

@@ -38,6 +38,66 @@ public sealed class GemmTests
                 CheckProduct(Public(form), form, m, Sizes[nIndex], Sizes[(mIndex + nIndex + 2 * t) % Sizes.Length], accumulate, ref random);
     }
 
+    // Sizes on both sides of the vector width (8), the micro-panel width (16) and the row tile (6, with tails of 4 and 1).
+    private static readonly int[] PanelSizes = [1, 7, 8, 9, 23, 24, 25, 33];
+
+    [Theory]
+    [InlineData(Form.TransposedB)]
+    [InlineData(Form.Plain)]
+    [InlineData(Form.TransposedA)]
+    public void Product_PanelEdgeSizeCube_MatchesDoubleReference(Form form)
+    {
+        var random = new RnnRandom(17 + (ulong)form);
+        foreach (int m in PanelSizes)
+            foreach (int n in PanelSizes)
+                foreach (int k in PanelSizes)
+                {
+                    CheckProduct(Public(form), form, m, n, k, accumulate: false, ref random);
+                    CheckProduct(Public(form), form, m, n, k, accumulate: true, ref random);
+                }
+    }
+
+    // Above Gemm.SmallRows rows every element of A · B and Aᵀ · B, and of A · Bᵀ when m ≥ n (not flipped), is one FMA
+    // chain over p in order from C or zero: the property that lets threads split C anywhere and stay bit-identical.
+    [Theory]
+    [InlineData(Form.Plain, 4, 9, 7)]
+    [InlineData(Form.Plain, 33, 25, 600)]
+    [InlineData(Form.Plain, 32, 256, 1024)]
+    [InlineData(Form.TransposedA, 9, 24, 23)]
+    [InlineData(Form.TransposedA, 65, 33, 700)]
+    [InlineData(Form.TransposedA, 100, 40, 300)]
+    [InlineData(Form.TransposedB, 25, 23, 33)]
+    [InlineData(Form.TransposedB, 130, 65, 256)]
+    [InlineData(Form.TransposedB, 64, 40, 513)]
+    public void PanelProduct_AnyShape_EqualsSequentialFmaChain(Form form, int m, int n, int k)
+    {
+        // The portable fallback makes no such promise; it only has to be close (the reference tests above).
+        if (!System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            return;
+        var random = new RnnRandom((ulong)(m * 7 + n * 3 + k));
+        float[] a = new float[m * k], b = new float[n * k], c0 = new float[m * n];
+        random.FillUniform(a, -1f, 1f);
+        random.FillUniform(b, -1f, 1f);
+        random.FillUniform(c0, -1f, 1f);
+        foreach (bool accumulate in (bool[])[false, true])
+        {
+            float[] c = (float[])c0.Clone();
+            Public(form)(a, b, c, m, n, k, accumulate);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    float chain = accumulate ? c0[i * n + j] : 0f;
+                    for (int p = 0; p < k; p++)
+                    {
+                        float x = form == Form.TransposedA ? a[p * m + i] : a[i * k + p];
+                        float y = form == Form.TransposedB ? b[j * k + p] : b[p * n + j];
+                        chain = MathF.FusedMultiplyAdd(x, y, chain);
+                    }
+                    Assert.True(chain == c[i * n + j], $"{form} m={m} n={n} k={k} accumulate={accumulate}: C[{i},{j}] = {c[i * n + j]}, chain {chain}");
+                }
+        }
+    }
+
     [Theory]
     [InlineData(Form.TransposedB, 5, 200, 600)]
     [InlineData(Form.TransposedB, 1, 1030, 520)]

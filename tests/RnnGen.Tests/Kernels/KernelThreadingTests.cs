@@ -9,7 +9,8 @@ public sealed class KernelThreadingTests
 
     private delegate void Kernel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate);
 
-    // Rows cross every row group (3 and 4) and band edge; every shape is above KernelThreading.MinimumParallelFlops.
+    // Shapes cross the row tiles (6, 4, 1), the 16-column panels, the flipped A · Bᵀ path and band edges of rows and of
+    // columns; every shape is above KernelThreading.MinimumParallelFlops.
     public static TheoryData<Form, int, int, int> Shapes()
     {
         var data = new TheoryData<Form, int, int, int>();
