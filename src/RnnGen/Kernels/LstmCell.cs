@@ -38,8 +38,8 @@ public static class LstmCell
 
         if (Activations.IsSupported)
         {
-            for (int b = 0; b < batch; b++)
-                ForwardRowFused(gates.Slice(4 * hidden * b, 4 * hidden), cPrev.Slice(hidden * b, hidden), c.Slice(hidden * b, hidden), h.Slice(hidden * b, hidden), hidden);
+            if (!TryParallel(CellPass.Forward, gates, cPrev, c, h, default, batch, hidden))
+                ForwardRows(gates, cPrev, c, h, hidden, 0, batch);
             return;
         }
         for (int b = 0; b < batch; b++)
@@ -89,12 +89,64 @@ public static class LstmCell
         KernelGuard.Length(dC.Length, state, "batch × hidden", nameof(dC));
         KernelGuard.Length(dGates.Length, 4 * state, "batch × 4·hidden", nameof(dGates));
 
-        for (int b = 0; b < batch; b++)
+        if (!TryParallel(CellPass.Backward, gates, cPrev, c, dH, dGates, batch, hidden, dC))
+            BackwardRows(gates, cPrev, c, dH, dC, dGates, hidden, 0, batch);
+    }
+
+    private static void ForwardRows(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden, int start, int end)
+    {
+        for (int b = start; b < end; b++)
+            ForwardRowFused(gates.Slice(4 * hidden * b, 4 * hidden), cPrev.Slice(hidden * b, hidden), c.Slice(hidden * b, hidden), h.Slice(hidden * b, hidden), hidden);
+    }
+
+    private static void BackwardRows(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> dH, Span<float> dC, Span<float> dGates, int hidden, int start, int end)
+    {
+        for (int b = start; b < end; b++)
         {
             Span<float> dRow = dGates.Slice(4 * hidden * b, 4 * hidden);
             // tanh(c) is parked in the output-gate slot of dGates, which the fused loop reads before it overwrites.
             TensorPrimitives.Tanh(c.Slice(hidden * b, hidden), dRow.Slice(3 * hidden, hidden));
             BackwardRow(gates.Slice(4 * hidden * b, 4 * hidden), cPrev.Slice(hidden * b, hidden), dH.Slice(hidden * b, hidden), dC.Slice(hidden * b, hidden), dRow, hidden);
+        }
+    }
+
+    private enum CellPass
+    {
+        Forward,
+        Backward,
+    }
+
+    // Rows are independent, so bands of rows on several threads give exactly the single-threaded result. The spans are
+    // pinned for the call, which blocks until every part is done. Forward passes (gates, cPrev, c, h); backward passes
+    // (gates, cPrev, c, dH, dGates) and dC.
+    private static unsafe bool TryParallel(CellPass pass, ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> c,
+        ReadOnlySpan<float> fourth, ReadOnlySpan<float> dGates, int batch, int hidden, ReadOnlySpan<float> dC = default)
+    {
+        int parts = Math.Min(KernelThreading.PartsForElements((long)batch * hidden), batch);
+        if (parts < 2)
+            return false;
+        fixed (float* pg = gates, pp = cPrev, pc = c, p4 = fourth, pd = dGates, pdc = dC)
+        {
+            var job = new CellJob { Pass = pass, Gates = pg, CPrev = pp, C = pc, Fourth = p4, DGates = pd, DC = pdc, Batch = batch, Hidden = hidden };
+            return KernelThreading.TryRun(ref job, parts);
+        }
+    }
+
+    private unsafe struct CellJob : KernelThreading.IParallelJob
+    {
+        public CellPass Pass;
+        public float* Gates, CPrev, C, Fourth, DGates, DC;
+        public int Batch, Hidden;
+
+        public readonly void Run(int part, int parts)
+        {
+            int start = (int)((long)Batch * part / parts), end = (int)((long)Batch * (part + 1) / parts);
+            int state = Batch * Hidden;
+            if (Pass == CellPass.Forward)
+                ForwardRows(new Span<float>(Gates, 4 * state), new ReadOnlySpan<float>(CPrev, state), new Span<float>(C, state), new Span<float>(Fourth, state), Hidden, start, end);
+            else
+                BackwardRows(new ReadOnlySpan<float>(Gates, 4 * state), new ReadOnlySpan<float>(CPrev, state), new ReadOnlySpan<float>(C, state),
+                    new ReadOnlySpan<float>(Fourth, state), new Span<float>(DC, state), new Span<float>(DGates, 4 * state), Hidden, start, end);
         }
     }
 

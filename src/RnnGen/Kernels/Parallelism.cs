@@ -75,6 +75,19 @@ public static class KernelThreading
         return threads > 1 && flops >= MinimumParallelFlops ? threads : 1;
     }
 
+    /// <summary>
+    /// Threads to split an elementwise kernel (a cell's activations and state update) of <paramref name="elements"/>
+    /// state elements over, or 1 to run it inline. A part must outweigh the hand-off of a few microseconds.
+    /// </summary>
+    internal static int PartsForElements(long elements)
+    {
+        int threads = t_threads;
+        return threads > 1 && elements >= MinimumParallelElements ? threads : 1;
+    }
+
+    /// <summary>State elements (batch × hidden) from which a cell kernel splits its rows across threads.</summary>
+    internal const long MinimumParallelElements = 4096;
+
     /// <summary>Products that ran on more than one thread since start-up; lets tests see that the parallel path ran.</summary>
     internal static long ParallelRuns => Interlocked.Read(ref WorkerPool.Runs);
 

@@ -51,6 +51,38 @@ public sealed class KernelThreadingTests
         }
     }
 
+    [Theory]
+    [InlineData(32, 256)]
+    [InlineData(9, 601)]
+    [InlineData(3, 2048)]
+    public void LstmCell_SeveralThreads_BitIdenticalToOneThread(int batch, int hidden)
+    {
+        var random = new RnnRandom((ulong)(batch * 31 + hidden));
+        int state = batch * hidden;
+        float[] preGates = Filled(4 * state, ref random), cPrev = Filled(state, ref random), dH = Filled(state, ref random), dC0 = Filled(state, ref random);
+        (float[] Gates, float[] C, float[] H, float[] DC, float[] DGates) Run(int threads)
+        {
+            float[] gates = (float[])preGates.Clone(), c = new float[state], h = new float[state], dC = (float[])dC0.Clone(), dGates = new float[4 * state];
+            using (KernelThreading.Enable(threads))
+            {
+                LstmCell.Forward(gates, cPrev, c, h, batch, hidden);
+                LstmCell.Backward(gates, cPrev, c, dH, dC, dGates, batch, hidden);
+            }
+            return (gates, c, h, dC, dGates);
+        }
+
+        var expected = Run(1);
+        long runsBefore = KernelThreading.ParallelRuns;
+        var actual = Run(2);
+
+        Assert.True(KernelThreading.ParallelRuns > runsBefore, "the cell did not run in parallel");
+        Assert.Equal(expected.Gates, actual.Gates);
+        Assert.Equal(expected.C, actual.C);
+        Assert.Equal(expected.H, actual.H);
+        Assert.Equal(expected.DC, actual.DC);
+        Assert.Equal(expected.DGates, actual.DGates);
+    }
+
     [Fact]
     public void Product_BelowThreshold_RunsOnCallingThreadOnly()
     {
