@@ -38,8 +38,8 @@ public static class GruCell
 
         if (Activations.IsSupported)
         {
-            for (int b = 0; b < batch; b++)
-                ForwardRowFused(gx.Slice(3 * hidden * b, 3 * hidden), gh.Slice(3 * hidden * b, 3 * hidden), hPrev.Slice(hidden * b, hidden), h.Slice(hidden * b, hidden), hidden);
+            if (!TryParallel(forward: true, gx, gh, hPrev, h, default, default, default, batch, hidden))
+                ForwardRows(gx, gh, hPrev, h, hidden, 0, batch);
             return;
         }
         for (int b = 0; b < batch; b++)
@@ -86,11 +86,58 @@ public static class GruCell
         KernelGuard.Length(dGh.Length, 3 * state, "batch × 3·hidden", nameof(dGh));
         KernelGuard.Length(dHPrev.Length, state, "batch × hidden", nameof(dHPrev));
 
-        for (int b = 0; b < batch; b++)
+        if (!TryParallel(forward: false, gates, gh, hPrev, dH, dGx, dGh, dHPrev, batch, hidden))
+            BackwardRows(gates, gh, hPrev, dH, dGx, dGh, dHPrev, hidden, 0, batch);
+    }
+
+    private static void ForwardRows(Span<float> gx, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev, Span<float> h, int hidden, int start, int end)
+    {
+        for (int b = start; b < end; b++)
+            ForwardRowFused(gx.Slice(3 * hidden * b, 3 * hidden), gh.Slice(3 * hidden * b, 3 * hidden), hPrev.Slice(hidden * b, hidden), h.Slice(hidden * b, hidden), hidden);
+    }
+
+    private static void BackwardRows(ReadOnlySpan<float> gates, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> dH,
+        Span<float> dGx, Span<float> dGh, Span<float> dHPrev, int hidden, int start, int end)
+    {
+        for (int b = start; b < end; b++)
         {
             int g = 3 * hidden * b, s = hidden * b;
             BackwardRow(gates.Slice(g, 3 * hidden), gh.Slice(g, 3 * hidden), hPrev.Slice(s, hidden), dH.Slice(s, hidden),
                 dGx.Slice(g, 3 * hidden), dGh.Slice(g, 3 * hidden), dHPrev.Slice(s, hidden), hidden);
+        }
+    }
+
+    // Rows are independent, so bands of rows on several threads give exactly the single-threaded result. The spans are
+    // pinned for the call, which blocks until every part is done. Forward passes (gx, gh, hPrev, h); backward passes
+    // (gates, gh, hPrev, dH, dGx, dGh, dHPrev).
+    private static unsafe bool TryParallel(bool forward, ReadOnlySpan<float> gates, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev,
+        ReadOnlySpan<float> fourth, ReadOnlySpan<float> dGx, ReadOnlySpan<float> dGh, ReadOnlySpan<float> dHPrev, int batch, int hidden)
+    {
+        int parts = KernelThreading.PartsForRows(batch, (long)batch * hidden);
+        if (parts < 2)
+            return false;
+        fixed (float* pg = gates, ph = gh, pp = hPrev, p4 = fourth, px = dGx, pdh = dGh, pdp = dHPrev)
+        {
+            var job = new CellJob { Forward = forward, Gates = pg, Gh = ph, HPrev = pp, Fourth = p4, DGx = px, DGh = pdh, DHPrev = pdp, Batch = batch, Hidden = hidden };
+            return KernelThreading.TryRun(ref job, parts);
+        }
+    }
+
+    private unsafe struct CellJob : KernelThreading.IParallelJob
+    {
+        public bool Forward;
+        public float* Gates, Gh, HPrev, Fourth, DGx, DGh, DHPrev;
+        public int Batch, Hidden;
+
+        public readonly void Run(int part, int parts)
+        {
+            (int start, int end) = KernelThreading.RowBand(Batch, part, parts);
+            int state = Batch * Hidden;
+            if (Forward)
+                ForwardRows(new Span<float>(Gates, 3 * state), new ReadOnlySpan<float>(Gh, 3 * state), new ReadOnlySpan<float>(HPrev, state), new Span<float>(Fourth, state), Hidden, start, end);
+            else
+                BackwardRows(new ReadOnlySpan<float>(Gates, 3 * state), new ReadOnlySpan<float>(Gh, 3 * state), new ReadOnlySpan<float>(HPrev, state), new ReadOnlySpan<float>(Fourth, state),
+                    new Span<float>(DGx, 3 * state), new Span<float>(DGh, 3 * state), new Span<float>(DHPrev, state), Hidden, start, end);
         }
     }
 

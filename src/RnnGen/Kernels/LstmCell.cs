@@ -122,7 +122,7 @@ public static class LstmCell
     private static unsafe bool TryParallel(CellPass pass, ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> c,
         ReadOnlySpan<float> fourth, ReadOnlySpan<float> dGates, int batch, int hidden, ReadOnlySpan<float> dC = default)
     {
-        int parts = Math.Min(KernelThreading.PartsForElements((long)batch * hidden), batch);
+        int parts = KernelThreading.PartsForRows(batch, (long)batch * hidden);
         if (parts < 2)
             return false;
         fixed (float* pg = gates, pp = cPrev, pc = c, p4 = fourth, pd = dGates, pdc = dC)
@@ -140,7 +140,7 @@ public static class LstmCell
 
         public readonly void Run(int part, int parts)
         {
-            int start = (int)((long)Batch * part / parts), end = (int)((long)Batch * (part + 1) / parts);
+            (int start, int end) = KernelThreading.RowBand(Batch, part, parts);
             int state = Batch * Hidden;
             if (Pass == CellPass.Forward)
                 ForwardRows(new Span<float>(Gates, 4 * state), new ReadOnlySpan<float>(CPrev, state), new Span<float>(C, state), new Span<float>(Fourth, state), Hidden, start, end);

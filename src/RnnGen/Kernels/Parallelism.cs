@@ -85,6 +85,13 @@ public static class KernelThreading
         return threads > 1 && elements >= MinimumParallelElements ? threads : 1;
     }
 
+    /// <summary>Parts to split <paramref name="rows"/> independent rows of <paramref name="elements"/> state elements into.</summary>
+    internal static int PartsForRows(int rows, long elements) => Math.Min(PartsForElements(elements), rows);
+
+    /// <summary>Rows [start, end) of part <paramref name="part"/> of <paramref name="parts"/>, as even as integers allow.</summary>
+    internal static (int Start, int End) RowBand(int rows, int part, int parts) =>
+        ((int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts));
+
     /// <summary>State elements (batch × hidden) from which a cell kernel splits its rows across threads.</summary>
     internal const long MinimumParallelElements = 4096;
 
@@ -225,7 +232,10 @@ public static class KernelThreading
                     if (Volatile.Read(ref s_generation) != _seen && Interlocked.Exchange(ref _sleeping, 0) == 1)
                         return;
                     _wake.Wait();
-                    return;
+                    // The release may be stale: an owner descheduled between publishing a job and waking the workers
+                    // can wake this one after it already ran that job on its own. Running it again would decrement
+                    // s_pending twice and leave the owner spinning forever, so the loop checks the generation again.
+                    deadline = Stopwatch.GetTimestamp() + SpinTicks;
                 }
             }
         }

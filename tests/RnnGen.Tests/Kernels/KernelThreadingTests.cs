@@ -83,6 +83,65 @@ public sealed class KernelThreadingTests
         Assert.Equal(expected.DGates, actual.DGates);
     }
 
+    [Theory]
+    [InlineData(32, 256)]
+    [InlineData(9, 601)]
+    public void GruCell_SeveralThreads_BitIdenticalToOneThread(int batch, int hidden)
+    {
+        var random = new RnnRandom((ulong)(batch * 17 + hidden));
+        int state = batch * hidden;
+        float[] preGates = Filled(3 * state, ref random), gh = Filled(3 * state, ref random), hPrev = Filled(state, ref random);
+        float[] dH = Filled(state, ref random), dHPrev0 = Filled(state, ref random);
+        (float[] Gates, float[] H, float[] DGx, float[] DGh, float[] DHPrev) Run(int threads)
+        {
+            float[] gates = (float[])preGates.Clone(), h = new float[state], dGx = new float[3 * state], dGh = new float[3 * state], dHPrev = (float[])dHPrev0.Clone();
+            using (KernelThreading.Enable(threads))
+            {
+                GruCell.Forward(gates, gh, hPrev, h, batch, hidden);
+                GruCell.Backward(gates, gh, hPrev, dH, dGx, dGh, dHPrev, batch, hidden);
+            }
+            return (gates, h, dGx, dGh, dHPrev);
+        }
+
+        var expected = Run(1);
+        long runsBefore = KernelThreading.ParallelRuns;
+        var actual = Run(2);
+
+        Assert.True(KernelThreading.ParallelRuns > runsBefore, "the cell did not run in parallel");
+        Assert.Equal(expected.Gates, actual.Gates);
+        Assert.Equal(expected.H, actual.H);
+        Assert.Equal(expected.DGx, actual.DGx);
+        Assert.Equal(expected.DGh, actual.DGh);
+        Assert.Equal(expected.DHPrev, actual.DHPrev);
+    }
+
+    // Regression: with more threads than cores an owner descheduled between publishing a job and waking the workers
+    // woke one after it had already run that job; it ran the job again and the owner spun forever. This reproduced
+    // within a few hundred jobs at 3 threads on 2 cores.
+    [Fact]
+    public void ManyShortJobs_MoreThreadsThanCores_AllComplete()
+    {
+        var random = new RnnRandom(77);
+        float[] gates = Filled(4 * 9 * 601, ref random), cPrev = Filled(9 * 601, ref random), c = new float[9 * 601], h = new float[9 * 601];
+        float[] a = Filled(64 * 256, ref random), b = Filled(256 * 256, ref random), product = new float[64 * 256];
+        var run = new Thread(() =>
+        {
+            for (int i = 0; i < 3000; i++)
+            {
+                using (KernelThreading.Enable(2 + i % 2))
+                {
+                    LstmCell.Forward(gates, cPrev, c, h, 9, 601);
+                    if (i % 4 == 0)
+                        Gemm.MultiplyTransposedB(a, b, product, 64, 256, 256, false);
+                }
+            }
+        }) { IsBackground = true };
+
+        run.Start();
+
+        Assert.True(run.Join(TimeSpan.FromSeconds(60)), "a parallel job never completed");
+    }
+
     [Fact]
     public void Product_BelowThreshold_RunsOnCallingThreadOnly()
     {

@@ -5,13 +5,23 @@ public sealed class AllocationTests
 {
     public static TheoryData<string> Cases => new() { "rnn_tanh_l2", "lstm_l2", "gru_l2", "lstm_last", "lstm_embedding", "lstm_l1_nobias" };
 
+    /// <summary>
+    /// Bytes allocated on this thread by 20 calls after a warm-up call: the least of three attempts. A real allocation
+    /// shows in every attempt; a garbage collection triggered by a concurrently running test can shift the thread's
+    /// allocation counter by the unused rest of its allocation context (seen: 3,632 bytes once in a few runs).
+    /// </summary>
     internal static long Measure(Action action)
     {
         action();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
-            action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        long least = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && least != 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++)
+                action();
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return least;
     }
 
     [Theory]
