@@ -84,19 +84,57 @@ public static class PackedCell
             {
                 if (!bias.IsEmpty)
                     bias.Slice(q * hidden + u0, units).CopyTo(panel.Slice(q * PanelUnits, units));
-                // Column-outer, unit-inner: the writes are contiguous and the 16 source rows stay in L1 while their
-                // columns are consumed one by one.
                 ref float source = ref Unsafe.Add(ref w, (nint)(q * hidden + u0) * columns);
-                ref float row = ref Unsafe.Add(ref target, rowWidth + q * PanelUnits);
-                for (int k = 0; k < columns; k++)
+                ref float rows = ref Unsafe.Add(ref target, rowWidth + q * PanelUnits);
+                // Whole 8 × 8 tiles go through registers; the ragged edges are copied one element at a time.
+                int unitsDone = 0, columnsDone = 0;
+                if (Avx.IsSupported)
                 {
-                    for (int u = 0; u < units; u++)
-                        Unsafe.Add(ref row, u) = Unsafe.Add(ref source, (nint)u * columns + k);
-                    row = ref Unsafe.Add(ref row, rowWidth);
+                    columnsDone = columns & ~(Lanes - 1);
+                    for (; unitsDone + Lanes <= units; unitsDone += Lanes)
+                    {
+                        for (int k = 0; k < columnsDone; k += Lanes)
+                            Transpose8x8(ref Unsafe.Add(ref source, (nint)unitsDone * columns + k), columns, ref Unsafe.Add(ref rows, (nint)k * rowWidth + unitsDone), rowWidth);
+                        CopyTransposed(ref Unsafe.Add(ref source, (nint)unitsDone * columns), columns, ref Unsafe.Add(ref rows, unitsDone), rowWidth, Lanes, columnsDone, columns);
+                    }
                 }
+                CopyTransposed(ref Unsafe.Add(ref source, (nint)unitsDone * columns), columns, ref Unsafe.Add(ref rows, unitsDone), rowWidth, units - unitsDone, 0, columns);
             }
             offset += panel.Length;
         }
+    }
+
+    // target[k][u] = source[u][k] for u < units and k in [kStart, kEnd), column-outer so that the writes are contiguous.
+    private static void CopyTransposed(ref float source, nint sourceStride, ref float target, nint targetStride, int units, int kStart, int kEnd)
+    {
+        for (int k = kStart; k < kEnd; k++)
+        {
+            ref float row = ref Unsafe.Add(ref target, k * targetStride);
+            for (int u = 0; u < units; u++)
+                Unsafe.Add(ref row, u) = Unsafe.Add(ref source, u * sourceStride + k);
+        }
+    }
+
+    // Row j of the 8 × 8 tile at target is column j of the tile at source: the usual unpack, shuffle and lane-permute
+    // network, 24 register operations for 64 elements instead of 64 scattered scalar stores.
+    private static void Transpose8x8(ref float source, nint sourceStride, ref float target, nint targetStride)
+    {
+        Vector256<float> r0 = Vector256.LoadUnsafe(ref source), r1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, sourceStride));
+        Vector256<float> r2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 2 * sourceStride)), r3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 3 * sourceStride));
+        Vector256<float> r4 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 4 * sourceStride)), r5 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 5 * sourceStride));
+        Vector256<float> r6 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 6 * sourceStride)), r7 = Vector256.LoadUnsafe(ref Unsafe.Add(ref source, 7 * sourceStride));
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref target);
+        Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref Unsafe.Add(ref target, targetStride));
+        Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref Unsafe.Add(ref target, 2 * targetStride));
+        Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref Unsafe.Add(ref target, 3 * targetStride));
+        Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref Unsafe.Add(ref target, 4 * targetStride));
+        Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref Unsafe.Add(ref target, 5 * targetStride));
+        Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref Unsafe.Add(ref target, 6 * targetStride));
+        Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref Unsafe.Add(ref target, 7 * targetStride));
     }
 
     /// <summary>

@@ -159,6 +159,34 @@ public sealed class PackedCellTests
         CellTestMath.AssertClose(CellTestMath.ToDouble(projected), projectedPortable, Tolerance, "projection");
     }
 
+    [Theory]
+    [InlineData(4, 1, 1)]
+    [InlineData(3, 7, 5)]
+    [InlineData(4, 8, 8)]
+    [InlineData(4, 16, 16)]
+    [InlineData(3, 17, 9)]
+    [InlineData(4, 24, 33)]
+    [InlineData(3, 33, 64)]
+    public void Pack_AnyShape_FollowsThePanelLayout(int gateCount, int hidden, int columns)
+    {
+        var random = new RnnRandom((ulong)(gateCount * 1000 + hidden * 10 + columns));
+        float[] weight = CellTestMath.Uniform(gateCount * hidden * columns, -1f, 1f, ref random);
+        float[] bias = CellTestMath.Uniform(gateCount * hidden, -1f, 1f, ref random);
+        float[] packed = new float[PackedCell.PackedLength(gateCount, hidden, columns)];
+        packed.AsSpan().Fill(float.NaN);
+
+        PackedCell.Pack(weight, bias, packed, gateCount, hidden, columns);
+
+        int rowWidth = gateCount * PackedCell.PanelUnits;
+        for (int i = 0; i < packed.Length; i++)
+        {
+            int panel = i / ((columns + 1) * rowWidth), row = i / rowWidth % (columns + 1), gate = i % rowWidth / PackedCell.PanelUnits;
+            int unit = panel * PackedCell.PanelUnits + i % PackedCell.PanelUnits;
+            float expected = unit >= hidden ? 0f : row == 0 ? bias[gate * hidden + unit] : weight[(gate * hidden + unit) * columns + row - 1];
+            Assert.True(expected.Equals(packed[i]), $"packed[{i}] (panel {panel}, row {row}, gate {gate}, unit {unit}) = {packed[i]}, expected {expected}");
+        }
+    }
+
     [Fact]
     public void Pack_NoBias_PacksZeroBiasRows()
     {
