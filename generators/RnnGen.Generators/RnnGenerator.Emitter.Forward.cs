@@ -173,9 +173,8 @@ public sealed partial class RnnGenerator
                 case CellKind.SimpleRnn:
                     {
                         string pre = OutputRange(c, d);
-                        w.Line($"// {direction}Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.");
-                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {pre}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
-                        WriteBiases(c, d, pre, rows, includeHiddenBias: true);
+                        WriteInputProjection(c, layer, d, x, pre, packed: false,
+                            $"// {direction}Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
                         ForEachStep(c, reverse: d.Reverse, t =>
                         {
                             w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {Param(d.WeightHh)}, {hOutOf(t)}, BatchSize, {Int(gw)}, {Int(so)}, true);");
@@ -188,17 +187,9 @@ public sealed partial class RnnGenerator
                     {
                         string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
                         bool packed = UsesPackedForward(c, d);
-                        if (packed)
-                        {
-                            w.Line($"// {direction}Input projection for every step from the packed W_ih: gates_t = x_t W_ihᵀ + b_ih (the step kernel adds b_hh).");
-                            WritePackedProjection(c, layer, d, x, gates);
-                        }
-                        else
-                        {
-                            w.Line($"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.");
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
-                            WriteBiases(c, d, gates, rows, includeHiddenBias: true);
-                        }
+                        WriteInputProjection(c, layer, d, x, gates, packed, packed
+                            ? $"// {direction}Input projection for every step from the packed W_ih: gates_t = x_t W_ihᵀ + b_ih (the step kernel adds b_hh)."
+                            : $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
                         ForEachStep(c, reverse: d.Reverse, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
@@ -222,17 +213,9 @@ public sealed partial class RnnGenerator
                     {
                         string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
                         bool packed = UsesPackedForward(c, d);
-                        if (packed)
-                        {
-                            w.Line($"// {direction}Input projection for every step from the packed W_ih: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).");
-                            WritePackedProjection(c, layer, d, x, gates);
-                        }
-                        else
-                        {
-                            w.Line($"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).");
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
-                            WriteBiases(c, d, gates, rows, includeHiddenBias: false);
-                        }
+                        WriteInputProjection(c, layer, d, x, gates, packed, packed
+                            ? $"// {direction}Input projection for every step from the packed W_ih: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...))."
+                            : $"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).", includeHiddenBias: false);
                         ForEachStep(c, reverse: d.Reverse, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
@@ -285,8 +268,20 @@ public sealed partial class RnnGenerator
         /// <summary>Batch-1 forward passes run the recurrence on the packed kernels (larger batches use GEMMs).</summary>
         private static bool UsesPackedForward(EmitContext c, DirectionLayout d) => c.Model.BatchSize == 1 && d.PackedHh >= 0;
 
-        private static void WritePackedProjection(EmitContext c, LayerSpec layer, DirectionLayout d, string x, string gates) =>
-            c.Writer.Line($"{Kernels}.PackedCell.ProjectInputs(packed.Slice({d.Prefix}PackedIh, {d.Prefix}PackedIhLength), {x}, {gates}, SequenceLength * BatchSize, {Int(layer.GateCount)}, {Int(layer.HiddenSize)}, {Int(layer.InputSize)});");
+        /// <summary>x_t W_ihᵀ + b_ih for every step: from the packed W_ih at batch 1, one GEMM plus bias rows otherwise.</summary>
+        private static void WriteInputProjection(EmitContext c, LayerSpec layer, DirectionLayout d, string x, string gates, bool packed,
+            string comment, bool includeHiddenBias)
+        {
+            SourceWriter w = c.Writer;
+            w.Line(comment);
+            if (packed)
+            {
+                w.Line($"{Kernels}.PackedCell.ProjectInputs(packed.Slice({d.Prefix}PackedIh, {d.Prefix}PackedIhLength), {x}, {gates}, SequenceLength * BatchSize, {Int(layer.GateCount)}, {Int(layer.HiddenSize)}, {Int(layer.InputSize)});");
+                return;
+            }
+            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {Param(d.WeightIh)}, {gates}, SequenceLength * BatchSize, {Int(layer.GateWidth)}, {Int(layer.InputSize)}, false);");
+            WriteBiases(c, d, gates, "SequenceLength * BatchSize", includeHiddenBias);
+        }
 
         private static string PackedRecurrent(DirectionLayout d) => $"packed.Slice({d.Prefix}PackedHh, {d.Prefix}PackedHhLength)";
 
@@ -432,19 +427,17 @@ public sealed partial class RnnGenerator
         /// </summary>
         private static string Slot(string buffer, string stride, StepIndex t, int shift, int strides = 1)
         {
-            string index = t.Plus(shift);
             string width = strides == 1 ? stride : $"{Int(strides)} * {stride}";
-            string start = index == "0" ? buffer : strides == 1 ? $"{buffer} + {index} * {stride}" : $"{buffer} + {index} * {Int(strides)} * {stride}";
-            return $"ws.Slice({start}, {width})";
+            return $"ws.Slice({StepStart(buffer, width, t.Plus(shift))}, {width})";
         }
 
         /// <summary>Elements [offset, offset + length) of slot <c>t + 0</c> of a per-step buffer.</summary>
-        private static string SlotPart(string buffer, string stride, StepIndex t, int offset, int length)
-        {
-            string index = t.Plus(0);
-            string start = index == "0" ? buffer : $"{buffer} + {index} * {stride}";
-            return $"ws.Slice({start} + {Int(offset)}, {Int(length)})";
-        }
+        private static string SlotPart(string buffer, string stride, StepIndex t, int offset, int length) =>
+            $"ws.Slice({StepStart(buffer, stride, t.Plus(0))} + {Int(offset)}, {Int(length)})";
+
+        /// <summary>Start of slot <paramref name="index"/> of a buffer whose slots are <paramref name="width"/> apart.</summary>
+        private static string StepStart(string buffer, string width, string index) =>
+            index == "0" ? buffer : $"{buffer} + {index} * {width}";
 
         /// <summary>Writes <paramref name="body"/> for every time step, unrolled or as a loop (see <see cref="Limits.UnrollBudget"/>).</summary>
         private static void ForEachStep(EmitContext c, bool reverse, Action<StepIndex> body)

@@ -113,25 +113,21 @@ public static class GruCell
     private static unsafe bool TryParallel(bool forward, ReadOnlySpan<float> gates, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev,
         ReadOnlySpan<float> fourth, ReadOnlySpan<float> dGx, ReadOnlySpan<float> dGh, ReadOnlySpan<float> dHPrev, int batch, int hidden)
     {
-        int parts = KernelThreading.PartsForRows(batch, (long)batch * hidden);
-        if (parts < 2)
-            return false;
         fixed (float* pg = gates, ph = gh, pp = hPrev, p4 = fourth, px = dGx, pdh = dGh, pdp = dHPrev)
         {
             var job = new CellJob { Forward = forward, Gates = pg, Gh = ph, HPrev = pp, Fourth = p4, DGx = px, DGh = pdh, DHPrev = pdp, Batch = batch, Hidden = hidden };
-            return KernelThreading.TryRun(ref job, parts);
+            return KernelThreading.TryRunRows(ref job, batch, (long)batch * hidden);
         }
     }
 
-    private unsafe struct CellJob : KernelThreading.IParallelJob
+    private unsafe struct CellJob : KernelThreading.IRowJob
     {
         public bool Forward;
         public float* Gates, Gh, HPrev, Fourth, DGx, DGh, DHPrev;
         public int Batch, Hidden;
 
-        public readonly void Run(int part, int parts)
+        public readonly void RunRows(int start, int end)
         {
-            (int start, int end) = KernelThreading.RowBand(Batch, part, parts);
             int state = Batch * Hidden;
             if (Forward)
                 ForwardRows(new Span<float>(Gates, 3 * state), new ReadOnlySpan<float>(Gh, 3 * state), new ReadOnlySpan<float>(HPrev, state), new Span<float>(Fourth, state), Hidden, start, end);

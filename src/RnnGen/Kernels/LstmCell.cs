@@ -38,7 +38,7 @@ public static class LstmCell
 
         if (Activations.IsSupported)
         {
-            if (!TryParallel(CellPass.Forward, gates, cPrev, c, h, default, batch, hidden))
+            if (!TryParallel(forward: true, gates, cPrev, c, h, default, batch, hidden))
                 ForwardRows(gates, cPrev, c, h, hidden, 0, batch);
             return;
         }
@@ -89,7 +89,7 @@ public static class LstmCell
         KernelGuard.Length(dC.Length, state, "batch × hidden", nameof(dC));
         KernelGuard.Length(dGates.Length, 4 * state, "batch × 4·hidden", nameof(dGates));
 
-        if (!TryParallel(CellPass.Backward, gates, cPrev, c, dH, dGates, batch, hidden, dC))
+        if (!TryParallel(forward: false, gates, cPrev, c, dH, dGates, batch, hidden, dC))
             BackwardRows(gates, cPrev, c, dH, dC, dGates, hidden, 0, batch);
     }
 
@@ -110,39 +110,29 @@ public static class LstmCell
         }
     }
 
-    private enum CellPass
-    {
-        Forward,
-        Backward,
-    }
-
     // Rows are independent, so bands of rows on several threads give exactly the single-threaded result. The spans are
     // pinned for the call, which blocks until every part is done. Forward passes (gates, cPrev, c, h); backward passes
     // (gates, cPrev, c, dH, dGates) and dC.
-    private static unsafe bool TryParallel(CellPass pass, ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> c,
+    private static unsafe bool TryParallel(bool forward, ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> c,
         ReadOnlySpan<float> fourth, ReadOnlySpan<float> dGates, int batch, int hidden, ReadOnlySpan<float> dC = default)
     {
-        int parts = KernelThreading.PartsForRows(batch, (long)batch * hidden);
-        if (parts < 2)
-            return false;
         fixed (float* pg = gates, pp = cPrev, pc = c, p4 = fourth, pd = dGates, pdc = dC)
         {
-            var job = new CellJob { Pass = pass, Gates = pg, CPrev = pp, C = pc, Fourth = p4, DGates = pd, DC = pdc, Batch = batch, Hidden = hidden };
-            return KernelThreading.TryRun(ref job, parts);
+            var job = new CellJob { Forward = forward, Gates = pg, CPrev = pp, C = pc, Fourth = p4, DGates = pd, DC = pdc, Batch = batch, Hidden = hidden };
+            return KernelThreading.TryRunRows(ref job, batch, (long)batch * hidden);
         }
     }
 
-    private unsafe struct CellJob : KernelThreading.IParallelJob
+    private unsafe struct CellJob : KernelThreading.IRowJob
     {
-        public CellPass Pass;
+        public bool Forward;
         public float* Gates, CPrev, C, Fourth, DGates, DC;
         public int Batch, Hidden;
 
-        public readonly void Run(int part, int parts)
+        public readonly void RunRows(int start, int end)
         {
-            (int start, int end) = KernelThreading.RowBand(Batch, part, parts);
             int state = Batch * Hidden;
-            if (Pass == CellPass.Forward)
+            if (Forward)
                 ForwardRows(new Span<float>(Gates, 4 * state), new ReadOnlySpan<float>(CPrev, state), new Span<float>(C, state), new Span<float>(Fourth, state), Hidden, start, end);
             else
                 BackwardRows(new ReadOnlySpan<float>(Gates, 4 * state), new ReadOnlySpan<float>(CPrev, state), new ReadOnlySpan<float>(C, state),

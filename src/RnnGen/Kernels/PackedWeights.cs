@@ -73,9 +73,10 @@ public sealed class PackedWeights
             if (_packed is null)
                 Allocate();
             Span<float> packed = _packed.AsSpan(_start, _length);
+            // Readers compare against the already-advanced parameter version, so the old copy's version cannot match
+            // while this one is being written.
             if (_packedVersion != version)
             {
-                Volatile.Write(ref _packedVersion, -1);
                 _pack(_parameters.ReadOnlyValues, packed);
                 Volatile.Write(ref _packedVersion, version);
             }

@@ -79,18 +79,42 @@ public static class KernelThreading
     /// Threads to split an elementwise kernel (a cell's activations and state update) of <paramref name="elements"/>
     /// state elements over, or 1 to run it inline. A part must outweigh the hand-off of a few microseconds.
     /// </summary>
-    internal static int PartsForElements(long elements)
+    private static int PartsForElements(long elements)
     {
         int threads = t_threads;
         return threads > 1 && elements >= MinimumParallelElements ? threads : 1;
     }
 
-    /// <summary>Parts to split <paramref name="rows"/> independent rows of <paramref name="elements"/> state elements into.</summary>
-    internal static int PartsForRows(int rows, long elements) => Math.Min(PartsForElements(elements), rows);
+    /// <summary>
+    /// Runs <paramref name="job"/> over <paramref name="rows"/> independent rows as bands on several threads when the
+    /// work (<paramref name="elements"/> state elements) is worth the hand-off. Returns <see langword="false"/>, having
+    /// run nothing, when it is not or the workers are busy; the caller then runs all rows itself.
+    /// </summary>
+    internal static bool TryRunRows<TJob>(ref TJob job, int rows, long elements) where TJob : struct, IRowJob
+    {
+        int parts = Math.Min(PartsForElements(elements), rows);
+        if (parts < 2)
+            return false;
+        var bands = new RowBands<TJob> { Job = job, Rows = rows };
+        return TryRun(ref bands, parts);
+    }
 
-    /// <summary>Rows [start, end) of part <paramref name="part"/> of <paramref name="parts"/>, as even as integers allow.</summary>
-    internal static (int Start, int End) RowBand(int rows, int part, int parts) =>
-        ((int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts));
+    /// <summary>Work on independent rows, any band of which can run on any thread.</summary>
+    internal interface IRowJob
+    {
+        /// <summary>Runs rows [<paramref name="start"/>, <paramref name="end"/>).</summary>
+        void RunRows(int start, int end);
+    }
+
+    // Part p of n takes rows [rows·p/n, rows·(p+1)/n), as even as integers allow.
+    private struct RowBands<TJob> : IParallelJob where TJob : struct, IRowJob
+    {
+        public TJob Job;
+        public int Rows;
+
+        public void Run(int part, int parts) =>
+            Job.RunRows((int)((long)Rows * part / parts), (int)((long)Rows * (part + 1) / parts));
+    }
 
     /// <summary>State elements (batch × hidden) from which a cell kernel splits its rows across threads.</summary>
     internal const long MinimumParallelElements = 4096;
