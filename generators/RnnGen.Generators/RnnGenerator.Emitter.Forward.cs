@@ -70,7 +70,7 @@ public sealed partial class RnnGenerator
                     WriteForwardBody(c);
             }
 
-            if (m.Input.IsTokens)
+            if (m.Input.IsTokens && !c.Layout.UsesTokenTable)
             {
                 w.Line();
                 w.Line(m.Input.Kind == InputKind.Embedding
@@ -88,8 +88,17 @@ public sealed partial class RnnGenerator
             }
 
             w.Line();
-            w.Line("/// <summary>Forward pass over all steps and layers into the workspace; <paramref name=\"x\"/> is the first layer's input [T, B, I].</summary>");
-            using (w.Block($"private void RunForward({ReadOnlySpan} x)"))
+            if (c.Layout.UsesTokenTable)
+            {
+                w.Line("/// <summary>Forward pass over all steps and layers into the workspace; <paramref name=\"tokens\"/> are the validated token ids [T, B].</summary>");
+                w.Line($"private void RunForward({IntSpan} tokens)");
+            }
+            else
+            {
+                w.Line("/// <summary>Forward pass over all steps and layers into the workspace; <paramref name=\"x\"/> is the first layer's input [T, B, I].</summary>");
+                w.Line($"private void RunForward({ReadOnlySpan} x)");
+            }
+            using (w.Block())
             {
                 w.Line($"{Span} ws = _workspace;");
                 w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
@@ -114,19 +123,32 @@ public sealed partial class RnnGenerator
         {
             SourceWriter w = c.Writer;
             w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
+            if (!c.Model.IsEncoder)
+                w.Line("ValidateLength(outputs.Length, OutputLength, nameof(outputs));");
+            WriteRunForwardCall(c);
             if (c.Model.IsEncoder)
-            {
-                w.Line(c.Model.Input.IsTokens ? "RunForward(Encode(inputs));" : "RunForward(inputs);");
                 return;
-            }
-            w.Line("ValidateLength(outputs.Length, OutputLength, nameof(outputs));");
-            w.Line(c.Model.Input.IsTokens ? "RunForward(Encode(inputs));" : "RunForward(inputs);");
             w.Line("new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);");
             if (c.IsClassifier)
             {
                 w.Line("global::RnnGen.Losses.Softmax(outputs, OutputSize);");
                 if (c.Model.VariableLength && !c.Model.HeadOnLastStep)
                     w.Line($"{Kernels}.Sequence.ClearPadding(outputs, new {IntSpan}(_intWorkspace, 0, BatchSize), SequenceLength, OutputSize);");
+            }
+        }
+
+        /// <summary>The forward call on <c>inputs</c>. Encode checks token ids; with a token table they are checked here, before any work.</summary>
+        private static void WriteRunForwardCall(EmitContext c)
+        {
+            SourceWriter w = c.Writer;
+            if (c.Layout.UsesTokenTable)
+            {
+                w.Line($"{Kernels}.Embedding.ValidateTokens(inputs, VocabularySize, nameof(inputs));");
+                w.Line("RunForward(inputs);");
+            }
+            else
+            {
+                w.Line(c.Model.Input.IsTokens ? "RunForward(Encode(inputs));" : "RunForward(inputs);");
             }
         }
 
@@ -151,9 +173,7 @@ public sealed partial class RnnGenerator
             SourceWriter w = c.Writer;
             string p = d.Prefix;
             string x = LayerInput(c, layer);
-            string rows = "SequenceLength * BatchSize";
             int h = layer.HiddenSize, gw = layer.GateWidth, so = layer.StateSize;
-            string weightIh = Param(d.WeightIh);
             string direction = layer.Bidirectional ? (d.Reverse ? "Reverse direction, t = T-1 down to 0. " : "Forward direction. ") : "";
             string hPrevOf(StepIndex t) => Slot(p + "Hidden", p + "HiddenStride", t, d.Reverse ? 1 : 0);
             string hOutOf(StepIndex t) => Slot(p + "Hidden", p + "HiddenStride", t, d.Reverse ? 0 : 1);
@@ -240,10 +260,9 @@ public sealed partial class RnnGenerator
                 default:
                     {
                         string gates = $"ws.Slice({p}Gates, SequenceLength * {p}GateStride)";
-                        w.Line($"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih. The hidden product is split:");
-                        w.Line("// r and z read W_h{r,z} h + b_h{r,z}; n reads W_hn (r ⊙ h) + b_hn once r is known.");
-                        w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {weightIh}, {gates}, {rows}, {Int(gw)}, {Int(layer.InputSize)}, false);");
-                        WriteBiases(c, d, gates, rows, includeHiddenBias: false);
+                        WriteInputProjection(c, layer, d, x, gates, packed: false,
+                            $"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih.", includeHiddenBias: false);
+                        w.Line("// The hidden product is split: r and z read W_h{r,z} h + b_h{r,z}; n reads W_hn (r ⊙ h) + b_hn once r is known.");
                         ForEachStep(c, reverse: d.Reverse, t =>
                         {
                             string ghRz = Slot(p + "HiddenGates", p + "CellStride", t, 0, 2);
@@ -268,11 +287,25 @@ public sealed partial class RnnGenerator
         /// <summary>Batch-1 forward passes run the recurrence on the packed kernels (larger batches use GEMMs).</summary>
         private static bool UsesPackedForward(EmitContext c, DirectionLayout d) => c.Model.BatchSize == 1 && d.PackedHh >= 0;
 
-        /// <summary>x_t W_ihᵀ + b_ih for every step: from the packed W_ih at batch 1, one GEMM plus bias rows otherwise.</summary>
+        /// <summary>
+        /// x_t W_ihᵀ + b_ih for every step: from the packed W_ih at batch 1, gathered from the token table (see
+        /// <see cref="BufferLayout.UsesTokenTable"/>), or one GEMM plus bias rows.
+        /// </summary>
         private static void WriteInputProjection(EmitContext c, LayerSpec layer, DirectionLayout d, string x, string gates, bool packed,
             string comment, bool includeHiddenBias)
         {
             SourceWriter w = c.Writer;
+            if (d.TokenTable >= 0)
+            {
+                string table = TokenTable(layer, d);
+                string projected = includeHiddenBias ? "E[v] W_ihᵀ + b_ih + b_hh" : "E[v] W_ihᵀ + b_ih";
+                w.Line($"// Token table: P[v] = {projected} for each of the V tokens, since x_t is row token_t of E; every step then");
+                w.Line("// gathers its rows. V·G·I multiply-adds instead of T·B·G·I.");
+                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({Param(c.Layout.Embedding!)}, {Param(d.WeightIh)}, {table}, VocabularySize, {Int(layer.GateWidth)}, {Int(layer.InputSize)}, false);");
+                WriteBiases(c, d, table, "VocabularySize", includeHiddenBias);
+                w.Line($"{Kernels}.Embedding.Gather({table}, tokens, {gates}, {Int(layer.GateWidth)});");
+                return;
+            }
             w.Line(comment);
             if (packed)
             {
@@ -282,6 +315,9 @@ public sealed partial class RnnGenerator
             w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {Param(d.WeightIh)}, {gates}, SequenceLength * BatchSize, {Int(layer.GateWidth)}, {Int(layer.InputSize)}, false);");
             WriteBiases(c, d, gates, "SequenceLength * BatchSize", includeHiddenBias);
         }
+
+        /// <summary>The first layer's [V][G·H] token table of a direction (P in the forward pass, dP in the backward pass).</summary>
+        private static string TokenTable(LayerSpec layer, DirectionLayout d) => $"ws.Slice({d.Prefix}TokenTable, VocabularySize * {Int(layer.GateWidth)})";
 
         private static string PackedRecurrent(DirectionLayout d) => $"packed.Slice({d.Prefix}PackedHh, {d.Prefix}PackedHhLength)";
 

@@ -42,9 +42,11 @@ public sealed partial class RnnGenerator
 
             w.Line();
             w.Line("/// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>");
-            using (w.Block(m.Input.Kind == InputKind.Embedding
-                ? $"private void RunBackward({ReadOnlySpan} x, {IntSpan} tokens)"
-                : $"private void RunBackward({ReadOnlySpan} x)"))
+            using (w.Block(c.Layout.UsesTokenTable
+                ? $"private void RunBackward({IntSpan} tokens)"
+                : m.Input.Kind == InputKind.Embedding
+                    ? $"private void RunBackward({ReadOnlySpan} x, {IntSpan} tokens)"
+                    : $"private void RunBackward({ReadOnlySpan} x)"))
             {
                 w.Line($"{Span} ws = _workspace;");
                 w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
@@ -92,7 +94,7 @@ public sealed partial class RnnGenerator
             using (w.Block($"public void Backward({(m.Input.IsTokens ? IntSpan : ReadOnlySpan)} inputs)"))
             {
                 w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
-                w.Line(m.Input.Kind switch
+                w.Line(c.Layout.UsesTokenTable ? "RunBackward(inputs);" : m.Input.Kind switch
                 {
                     InputKind.Embedding => "RunBackward(new global::System.ReadOnlySpan<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize), inputs);",
                     InputKind.OneHot => "RunBackward(new global::System.ReadOnlySpan<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize));",
@@ -157,8 +159,15 @@ public sealed partial class RnnGenerator
             SourceWriter w = c.Writer;
             w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
             w.Line("ValidateLength(targets.Length, TargetLength, nameof(targets));");
-            w.Line($"{ReadOnlySpan} x = {(m.Input.IsTokens ? "Encode(inputs)" : "inputs")};");
-            w.Line("RunForward(x);");
+            if (l.UsesTokenTable)
+            {
+                WriteRunForwardCall(c);
+            }
+            else
+            {
+                w.Line($"{ReadOnlySpan} x = {(m.Input.IsTokens ? "Encode(inputs)" : "inputs")};");
+                w.Line("RunForward(x);");
+            }
             w.Line($"{Span} y = new {Span}(_workspace, OutputOffset, OutputLength);");
             w.Line($"{Span} dy = new {Span}(_workspace, OutputGradientOffset, OutputLength);");
             bool masked = m.VariableLength && !m.HeadOnLastStep;
@@ -178,7 +187,7 @@ public sealed partial class RnnGenerator
                     ? "float loss = global::RnnGen.Losses.SoftmaxCrossEntropy(y, targets, dy, OutputSize);"
                     : "float loss = global::RnnGen.Losses.MeanSquaredError(y, targets, dy);");
             }
-            w.Line(m.Input.Kind == InputKind.Embedding ? "RunBackward(x, inputs);" : "RunBackward(x);");
+            w.Line(l.UsesTokenTable ? "RunBackward(inputs);" : m.Input.Kind == InputKind.Embedding ? "RunBackward(x, inputs);" : "RunBackward(x);");
             w.Line("return loss;");
         }
 
@@ -312,8 +321,24 @@ public sealed partial class RnnGenerator
 
             string rows = "SequenceLength * BatchSize";
             string allGates = $"ws.Slice({p}GatesGradient, SequenceLength * {p}GateStride)";
-            w.Line("// Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.");
-            w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allGates}, {LayerInput(c, layer)}, {Param(d.WeightIh, "g")}, {Int(gw)}, {Int(layer.InputSize)}, {rows}, true);");
+            // dgates, the gradient of the input projection, also feeds b_ih: from the token table it is summed per token
+            // first, so the bias sums read V rows instead of T·B.
+            string inputProjectionGradient = allGates, inputRows = rows;
+            if (d.TokenTable >= 0)
+            {
+                inputProjectionGradient = TokenTable(layer, d);
+                inputRows = "VocabularySize";
+                w.Line("// Token table: dP[v] = Σ dgates over the positions holding token v, so dW_ih += dPᵀ E over V rows instead of T·B.");
+                w.Line($"{inputProjectionGradient}.Clear();");
+                w.Line($"{Kernels}.Embedding.ScatterAdd({allGates}, tokens, {inputProjectionGradient}, {Int(gw)});");
+                w.Line("// Weight gradients for the whole window as GEMMs: dW_ih += dPᵀ E, dW_hh += dgatesᵀ h_{t-1}.");
+                w.Line($"{Kernels}.Gemm.MultiplyTransposedA({inputProjectionGradient}, {Param(c.Layout.Embedding!)}, {Param(d.WeightIh, "g")}, {Int(gw)}, {Int(layer.InputSize)}, VocabularySize, true);");
+            }
+            else
+            {
+                w.Line("// Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.");
+                w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allGates}, {LayerInput(c, layer)}, {Param(d.WeightIh, "g")}, {Int(gw)}, {Int(layer.InputSize)}, {rows}, true);");
+            }
             switch (layer.Cell)
             {
                 case CellKind.Gru when layer.ResetAfter:
@@ -322,7 +347,7 @@ public sealed partial class RnnGenerator
                         w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allGh}, {PreviousRange(c, d)}, {Param(d.WeightHh, "g")}, {Int(gw)}, {Int(so)}, {rows}, true);");
                         if (d.BiasIh is not null && d.BiasHh is not null)
                         {
-                            w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allGates}, {Param(d.BiasIh, "g")}, {rows});");
+                            w.Line($"{Kernels}.Gemm.AccumulateColumnSums({inputProjectionGradient}, {Param(d.BiasIh, "g")}, {inputRows});");
                             w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allGh}, {Param(d.BiasHh, "g")}, {rows});");
                         }
                         break;
@@ -336,7 +361,7 @@ public sealed partial class RnnGenerator
                         w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allNg}, {allRh}, {ParamRows(d.WeightHh, 2 * h, h, so, "g")}, {Int(h)}, {Int(h)}, {rows}, true);");
                         if (d.BiasIh is not null && d.BiasHh is not null)
                         {
-                            w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allGates}, {Param(d.BiasIh, "g")}, {rows});");
+                            w.Line($"{Kernels}.Gemm.AccumulateColumnSums({inputProjectionGradient}, {Param(d.BiasIh, "g")}, {inputRows});");
                             w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allRz}, {ParamRows(d.BiasHh, 0, 2 * h, 1, "g")}, {rows});");
                             w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allNg}, {ParamRows(d.BiasHh, 2 * h, h, 1, "g")}, {rows});");
                         }
@@ -346,8 +371,8 @@ public sealed partial class RnnGenerator
                     w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allGates}, {PreviousRange(c, d)}, {Param(d.WeightHh, "g")}, {Int(gw)}, {Int(so)}, {rows}, true);");
                     if (d.BiasIh is not null && d.BiasHh is not null)
                     {
-                        w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allGates}, {Param(d.BiasIh, "g")}, {rows});");
-                        w.Line($"{Kernels}.Gemm.AccumulateColumnSums({allGates}, {Param(d.BiasHh, "g")}, {rows});");
+                        w.Line($"{Kernels}.Gemm.AccumulateColumnSums({inputProjectionGradient}, {Param(d.BiasIh, "g")}, {inputRows});");
+                        w.Line($"{Kernels}.Gemm.AccumulateColumnSums({inputProjectionGradient}, {Param(d.BiasHh, "g")}, {inputRows});");
                     }
                     break;
             }

@@ -188,6 +188,7 @@ public sealed partial class RnnGenerator
                     Offset(w, p + "NewGateGradient", d.NewGateGradient);
                     Offset(w, p + "ResetHidden", d.ResetHidden);
                     Offset(w, p + "ResetHiddenGradient", d.ResetHiddenGradient);
+                    Offset(w, p + "TokenTable", d.TokenTable);
                     Offset(w, p + "Raw", d.Raw);
                     Offset(w, p + "RawGradient", d.RawGradient);
                 }

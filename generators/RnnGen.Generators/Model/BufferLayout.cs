@@ -19,7 +19,8 @@ internal sealed class BufferLayout
         long t = model.SequenceLength, b = model.BatchSize;
         if (model.Input.Kind == InputKind.Embedding)
             Embedding = AddParameter("embedding.weight", "EmbeddingWeight", "Embedding", 0f, model.Input.Vocabulary, model.Input.Size);
-        if (model.Input.IsTokens)
+        UsesTokenTable = TokenTableApplies(model);
+        if (model.Input.IsTokens && !UsesTokenTable)
             EncodedInput = Reserve(t * b * model.Input.Size);
         InputGradient = Reserve(t * b * model.Input.Size);
         if (model.VariableLength)
@@ -118,6 +119,8 @@ internal sealed class BufferLayout
             d.PackedHhLength = (int)System.Math.Min(layer.PackedLength(layer.StateSize), int.MaxValue);
             d.PackedHh = ReservePacked(d.PackedHhLength);
         }
+        if (k == 0 && UsesTokenTable)
+            d.TokenTable = Reserve((long)model.Input.Vocabulary * layer.GateWidth);
         if (layer.ProjectionSize > 0)
         {
             d.Raw = Reserve(t * cell);
@@ -127,6 +130,21 @@ internal sealed class BufferLayout
     }
 
     public static BufferLayout For(ModelSpec model) => new(model);
+
+    /// <summary>
+    /// Whether the first layer projects embedded tokens through a per-token table: x_t W_ihᵀ depends only on the token,
+    /// so P = E W_ihᵀ + biases costs V·G·I multiply-adds instead of T·B·G·I and each step gathers its rows, and the
+    /// backward pass sums dgates per token (dP) for dW_ih = dPᵀ E. Chosen when the vocabulary has no more rows than the
+    /// window has positions; batch-1 packed layers keep their fused projection.
+    /// </summary>
+    private static bool TokenTableApplies(ModelSpec model) =>
+        model.Input.Kind == InputKind.Embedding
+        && model.Layers.Count > 0
+        && model.Input.Vocabulary <= (long)model.SequenceLength * model.BatchSize
+        && !(model.BatchSize == 1 && model.Layers[0].HasPackedKernel);
+
+    /// <summary>See <see cref="TokenTableApplies"/>; the encoded-input buffer is then not needed.</summary>
+    public bool UsesTokenTable { get; }
 
     /// <summary>Workspace plus parameters, in floats; the parser refuses models whose total exceeds <see cref="Limits.WorkspaceFloats"/>.</summary>
     public static long TotalFloats(ModelSpec model)
@@ -268,6 +286,11 @@ internal sealed class DirectionLayout
     public int NewGateGradient { get; set; } = -1;
     public int ResetHidden { get; set; } = -1;
     public int ResetHiddenGradient { get; set; } = -1;
+    /// <summary>
+    /// First layer with a token table: [V][G·H] P[v] = E[v] W_ihᵀ + biases in the forward pass, then dP[v], the sum of
+    /// dgates over the positions holding token v, in the backward pass.
+    /// </summary>
+    public int TokenTable { get; set; } = -1;
     /// <summary>LSTM projection: [T][B][H] o ⊙ tanh(c) before W_hr.</summary>
     public int Raw { get; set; } = -1;
     public int RawGradient { get; set; } = -1;

@@ -405,10 +405,10 @@ namespace Demo
             //   z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
             //   n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn)
             //   h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
-            // Forward direction. Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih. The hidden product is split:
-            // r and z read W_h{r,z} h + b_h{r,z}; n reads W_hn (r ⊙ h) + b_hn once r is known.
+            // Forward direction. Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 9, 4, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
+            // The hidden product is split: r and z read W_h{r,z} h + b_h{r,z}; n reads W_hn (r ⊙ h) + b_hn once r is known.
             // t = 0
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0HiddenStride), p.Slice(WeightHhL0Offset, 18), ws.Slice(L0HiddenGates, 2 * L0CellStride), BatchSize, 6, 3, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0HiddenGates, 2 * L0CellStride), p.Slice(BiasHhL0Offset, 6), BatchSize);
@@ -433,10 +433,10 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0NewGate + 2 * L0CellStride, L0CellStride), p.Slice(BiasHhL0Offset + 6, 3), BatchSize);
             global::RnnGen.Kernels.GruResetBeforeCell.Output(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0NewGate + 2 * L0CellStride, L0CellStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), BatchSize, 3);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), lengths, 2, 3);
-            // Reverse direction, t = T-1 down to 0. Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih. The hidden product is split:
-            // r and z read W_h{r,z} h + b_h{r,z}; n reads W_hn (r ⊙ h) + b_hn once r is known.
+            // Reverse direction, t = T-1 down to 0. Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0ReverseOffset, WeightIhL0ReverseLength), ws.Slice(L0RGates, SequenceLength * L0RGateStride), SequenceLength * BatchSize, 9, 4, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0RGates, SequenceLength * L0RGateStride), p.Slice(BiasIhL0ReverseOffset, BiasIhL0ReverseLength), SequenceLength * BatchSize);
+            // The hidden product is split: r and z read W_h{r,z} h + b_h{r,z}; n reads W_hn (r ⊙ h) + b_hn once r is known.
             // t = 2
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride), p.Slice(WeightHhL0ReverseOffset, 18), ws.Slice(L0RHiddenGates + 2 * 2 * L0RCellStride, 2 * L0RCellStride), BatchSize, 6, 3, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0RHiddenGates + 2 * 2 * L0RCellStride, 2 * L0RCellStride), p.Slice(BiasHhL0ReverseOffset, 6), BatchSize);

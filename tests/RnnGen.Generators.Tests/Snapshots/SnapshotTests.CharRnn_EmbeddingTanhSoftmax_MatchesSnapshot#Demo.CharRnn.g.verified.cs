@@ -38,20 +38,20 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 8;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 308;
+        private const int WorkspaceSize = 314;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
-        private const int EncodedInputOffset = 0;
-        private const int InputGradientOffset = 24;
+        private const int InputGradientOffset = 0;
         private const int L0HiddenStride = 12;
         private const int L0GateStride = 12;
-        private const int L0Hidden = 48;
-        private const int L0HiddenGradient = 108;
-        private const int L0FinalHiddenGradient = 168;
-        private const int L0GatesGradient = 180;
-        private const int OutputOffset = 228;
-        private const int OutputGradientOffset = 268;
+        private const int L0Hidden = 24;
+        private const int L0HiddenGradient = 84;
+        private const int L0FinalHiddenGradient = 144;
+        private const int L0GatesGradient = 156;
+        private const int L0TokenTable = 204;
+        private const int OutputOffset = 234;
+        private const int OutputGradientOffset = 274;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -206,32 +206,26 @@ namespace Demo
         {
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
-            RunForward(Encode(inputs));
+            global::RnnGen.Kernels.Embedding.ValidateTokens(inputs, VocabularySize, nameof(inputs));
+            RunForward(inputs);
             new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
             global::RnnGen.Losses.Softmax(outputs, OutputSize);
         }
 
-        /// <summary>Looks up each token's embedding row: x[t, b] = embedding.weight[token[t, b]].</summary>
-        private global::System.ReadOnlySpan<float> Encode(global::System.ReadOnlySpan<int> tokens)
-        {
-            global::RnnGen.Kernels.Embedding.ValidateTokens(tokens, VocabularySize, "inputs");
-            global::System.Span<float> encoded = new global::System.Span<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);
-            global::RnnGen.Kernels.Embedding.Gather(Parameters.ReadOnlyValues.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);
-            return encoded;
-        }
-
-        /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="x"/> is the first layer's input [T, B, I].</summary>
-        private void RunForward(global::System.ReadOnlySpan<float> x)
+        /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="tokens"/> are the validated token ids [T, B].</summary>
+        private void RunForward(global::System.ReadOnlySpan<int> tokens)
         {
             global::System.Span<float> ws = _workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: RNN (tanh): 3 -> 6.
             //   h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
-            // Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), SequenceLength * BatchSize, 6, 3, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
+            // Token table: P[v] = E[v] W_ihᵀ + b_ih + b_hh for each of the V tokens, since x_t is row token_t of E; every step then
+            // gathers its rows. V·G·I multiply-adds instead of T·B·G·I.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(p.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0TokenTable, VocabularySize * 6), VocabularySize, 6, 3, false);
+            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0TokenTable, VocabularySize * 6), p.Slice(BiasIhL0Offset, BiasIhL0Length), VocabularySize);
+            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0TokenTable, VocabularySize * 6), p.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
+            global::RnnGen.Kernels.Embedding.Gather(ws.Slice(L0TokenTable, VocabularySize * 6), tokens, ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), 6);
             // t = 0
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 6, 6, true);
             global::RnnGen.Kernels.RnnCell.Activate(ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), global::RnnGen.RnnActivation.Tanh);
@@ -262,12 +256,12 @@ namespace Demo
         {
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(targets.Length, TargetLength, nameof(targets));
-            global::System.ReadOnlySpan<float> x = Encode(inputs);
-            RunForward(x);
+            global::RnnGen.Kernels.Embedding.ValidateTokens(inputs, VocabularySize, nameof(inputs));
+            RunForward(inputs);
             global::System.Span<float> y = new global::System.Span<float>(_workspace, OutputOffset, OutputLength);
             global::System.Span<float> dy = new global::System.Span<float>(_workspace, OutputGradientOffset, OutputLength);
             float loss = global::RnnGen.Losses.SoftmaxCrossEntropy(y, targets, dy, OutputSize);
-            RunBackward(x, inputs);
+            RunBackward(inputs);
             return loss;
         }
 
@@ -275,7 +269,7 @@ namespace Demo
         public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
-        private void RunBackward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<int> tokens)
+        private void RunBackward(global::System.ReadOnlySpan<int> tokens)
         {
             global::System.Span<float> ws = _workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
@@ -304,11 +298,14 @@ namespace Demo
             // t = 0
             global::RnnGen.Kernels.RnnCell.Backward(ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0GatesGradient, L0GateStride), global::RnnGen.RnnActivation.Tanh);
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient, L0HiddenStride), BatchSize, 6, 6, true);
-            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), x, g.Slice(WeightIhL0Offset, WeightIhL0Length), 6, 3, SequenceLength * BatchSize, true);
+            // Token table: dP[v] = Σ dgates over the positions holding token v, so dW_ih += dPᵀ E over V rows instead of T·B.
+            ws.Slice(L0TokenTable, VocabularySize * 6).Clear();
+            global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), tokens, ws.Slice(L0TokenTable, VocabularySize * 6), 6);
+            // Weight gradients for the whole window as GEMMs: dW_ih += dPᵀ E, dW_hh += dgatesᵀ h_{t-1}.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0TokenTable, VocabularySize * 6), p.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), g.Slice(WeightIhL0Offset, WeightIhL0Length), 6, 3, VocabularySize, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 6, 6, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
+            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 6), g.Slice(BiasIhL0Offset, BiasIhL0Length), VocabularySize);
+            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 6), g.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
             // Input gradient: dx = dgates W_ih.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 3), SequenceLength * BatchSize, 3, 6, false);
 

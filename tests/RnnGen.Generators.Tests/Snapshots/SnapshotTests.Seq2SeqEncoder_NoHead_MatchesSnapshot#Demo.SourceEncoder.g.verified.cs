@@ -35,23 +35,23 @@ namespace Demo
         /// <summary>An encoder takes no targets: its gradient arrives through FinalHiddenGradient.</summary>
         public const int TargetLength = 0;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 348;
+        private const int WorkspaceSize = 426;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
-        private const int EncodedInputOffset = 0;
-        private const int InputGradientOffset = 18;
+        private const int InputGradientOffset = 0;
         private const int L0HiddenStride = 8;
         private const int L0CellStride = 8;
         private const int L0GateStride = 32;
-        private const int L0Hidden = 36;
-        private const int L0HiddenGradient = 68;
-        private const int L0FinalHiddenGradient = 100;
-        private const int L0FinalCellGradient = 148;
-        private const int L0Cell = 108;
-        private const int L0CellGradient = 140;
-        private const int L0Gates = 156;
-        private const int L0GatesGradient = 252;
+        private const int L0Hidden = 18;
+        private const int L0HiddenGradient = 50;
+        private const int L0FinalHiddenGradient = 82;
+        private const int L0FinalCellGradient = 130;
+        private const int L0Cell = 90;
+        private const int L0CellGradient = 122;
+        private const int L0Gates = 138;
+        private const int L0GatesGradient = 234;
+        private const int L0TokenTable = 330;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -215,20 +215,12 @@ namespace Demo
         public void Forward(global::System.ReadOnlySpan<int> inputs)
         {
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
-            RunForward(Encode(inputs));
+            global::RnnGen.Kernels.Embedding.ValidateTokens(inputs, VocabularySize, nameof(inputs));
+            RunForward(inputs);
         }
 
-        /// <summary>Looks up each token's embedding row: x[t, b] = embedding.weight[token[t, b]].</summary>
-        private global::System.ReadOnlySpan<float> Encode(global::System.ReadOnlySpan<int> tokens)
-        {
-            global::RnnGen.Kernels.Embedding.ValidateTokens(tokens, VocabularySize, "inputs");
-            global::System.Span<float> encoded = new global::System.Span<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);
-            global::RnnGen.Kernels.Embedding.Gather(Parameters.ReadOnlyValues.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);
-            return encoded;
-        }
-
-        /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="x"/> is the first layer's input [T, B, I].</summary>
-        private void RunForward(global::System.ReadOnlySpan<float> x)
+        /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="tokens"/> are the validated token ids [T, B].</summary>
+        private void RunForward(global::System.ReadOnlySpan<int> tokens)
         {
             global::System.Span<float> ws = _workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
@@ -241,10 +233,12 @@ namespace Demo
             //   o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)
             //   c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
             //   h_t = o_t ⊙ tanh(c_t)
-            // Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 16, 3, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
+            // Token table: P[v] = E[v] W_ihᵀ + b_ih + b_hh for each of the V tokens, since x_t is row token_t of E; every step then
+            // gathers its rows. V·G·I multiply-adds instead of T·B·G·I.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(p.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0TokenTable, VocabularySize * 16), VocabularySize, 16, 3, false);
+            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0TokenTable, VocabularySize * 16), p.Slice(BiasIhL0Offset, BiasIhL0Length), VocabularySize);
+            global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0TokenTable, VocabularySize * 16), p.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
+            global::RnnGen.Kernels.Embedding.Gather(ws.Slice(L0TokenTable, VocabularySize * 16), tokens, ws.Slice(L0Gates, SequenceLength * L0GateStride), 16);
             // t = 0
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden, L0HiddenStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0Gates, L0GateStride), BatchSize, 16, 4, true);
             global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0Cell, L0CellStride), ws.Slice(L0Cell + 1 * L0CellStride, L0CellStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), BatchSize, 4);
@@ -265,14 +259,14 @@ namespace Demo
         public void Backward(global::System.ReadOnlySpan<int> inputs)
         {
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
-            RunBackward(new global::System.ReadOnlySpan<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize), inputs);
+            RunBackward(inputs);
         }
 
         /// <summary>Gradient of the latest training loss with respect to the encoded inputs (embedded or one-hot), [T, B, I] time-major.</summary>
         public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
-        private void RunBackward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<int> tokens)
+        private void RunBackward(global::System.ReadOnlySpan<int> tokens)
         {
             global::System.Span<float> ws = _workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
@@ -296,11 +290,14 @@ namespace Demo
             // t = 0
             global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0Cell, L0CellStride), ws.Slice(L0Cell + 1 * L0CellStride, L0CellStride), ws.Slice(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0CellGradient, L0CellStride), ws.Slice(L0GatesGradient, L0GateStride), BatchSize, 4);
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient, L0HiddenStride), BatchSize, 4, 16, true);
-            // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), x, g.Slice(WeightIhL0Offset, WeightIhL0Length), 16, 3, SequenceLength * BatchSize, true);
+            // Token table: dP[v] = Σ dgates over the positions holding token v, so dW_ih += dPᵀ E over V rows instead of T·B.
+            ws.Slice(L0TokenTable, VocabularySize * 16).Clear();
+            global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), tokens, ws.Slice(L0TokenTable, VocabularySize * 16), 16);
+            // Weight gradients for the whole window as GEMMs: dW_ih += dPᵀ E, dW_hh += dgatesᵀ h_{t-1}.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0TokenTable, VocabularySize * 16), p.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), g.Slice(WeightIhL0Offset, WeightIhL0Length), 16, 3, VocabularySize, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 16, 4, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
+            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 16), g.Slice(BiasIhL0Offset, BiasIhL0Length), VocabularySize);
+            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 16), g.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
             // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.
             // Input gradient: dx = dgates W_ih.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 3), SequenceLength * BatchSize, 3, 16, false);

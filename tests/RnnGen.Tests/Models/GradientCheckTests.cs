@@ -40,13 +40,34 @@ public partial class FdLstmLast { }
 [Dense(7, Activation = DenseActivation.Softmax)]
 public partial class FdGruEmbedding { }
 
+// Embedded tokens through the token table (vocabulary ≤ T·B) for every cell branch: LSTM in both directions with
+// a projection-free bidirectional merge, the reset-before GRU and a plain RNN.
+[RnnModel(SequenceLength = 4, BatchSize = 2)]
+[Embedding(7, 3)]
+[Lstm(5, Bidirectional = true)]
+[Dense(7, Activation = DenseActivation.Softmax)]
+public partial class FdBiLstmEmbedding { }
+
+[RnnModel(SequenceLength = 3, BatchSize = 3)]
+[Embedding(7, 4)]
+[Gru(5, ResetAfter = false)]
+[Dense(7, Activation = DenseActivation.Softmax)]
+public partial class FdGruBeforeEmbedding { }
+
+[RnnModel(SequenceLength = 3, BatchSize = 3)]
+[Embedding(7, 2)]
+[SimpleRnn(5)]
+[SimpleRnn(3)]
+[Dense(7, Activation = DenseActivation.Softmax)]
+public partial class FdRnnEmbedding { }
+
 /// <summary>
 /// Central finite differences of the loss agree with BPTT for every parameter tensor, the inputs and the initial
 /// states, on shapes with odd sizes (1, 3, 7, 17, 33).
 /// </summary>
 public sealed class GradientCheckTests
 {
-    public static TheoryData<string> Models => new() { "rnn_tanh", "rnn_relu", "lstm", "gru", "lstm_last", "gru_embedding" };
+    public static TheoryData<string> Models => new() { "rnn_tanh", "rnn_relu", "lstm", "gru", "lstm_last", "gru_embedding", "bilstm_embedding", "gru_before_embedding", "rnn_embedding" };
 
     private static IRnnModel Create(string name) => name switch
     {
@@ -56,6 +77,9 @@ public sealed class GradientCheckTests
         "gru" => new FdGru(14),
         "lstm_last" => new FdLstmLast(15),
         "gru_embedding" => new FdGruEmbedding(16),
+        "bilstm_embedding" => new FdBiLstmEmbedding(17),
+        "gru_before_embedding" => new FdGruBeforeEmbedding(18),
+        "rnn_embedding" => new FdRnnEmbedding(19),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
