@@ -195,9 +195,10 @@ public sealed partial class RnnGenerator
                         string pre = OutputRange(c, d);
                         WriteInputProjection(c, layer, d, x, pre, packed: false,
                             $"// {direction}Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
+                        WriteRecurrentPanels(c, layer, d, backward: false);
                         ForEachStep(c, reverse: d.Reverse, t =>
                         {
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {Param(d.WeightHh)}, {hOutOf(t)}, BatchSize, {Int(gw)}, {Int(so)}, true);");
+                            w.Line(RecurrentProduct(layer, d, hPrevOf(t), hOutOf(t), accumulate: true));
                             w.Line($"{Kernels}.RnnCell.Activate({hOutOf(t)}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
                             Freeze(t);
                         });
@@ -210,6 +211,7 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, gates, packed, packed
                             ? $"// {direction}Input projection for every step from the packed W_ih: gates_t = x_t W_ihᵀ + b_ih (the step kernel adds b_hh)."
                             : $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
+                        WriteRecurrentPanels(c, layer, d, backward: false);
                         ForEachStep(c, reverse: d.Reverse, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
@@ -220,7 +222,7 @@ public sealed partial class RnnGenerator
                             }
                             else
                             {
-                                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {Param(d.WeightHh)}, {gate}, BatchSize, {Int(gw)}, {Int(so)}, true);");
+                                w.Line(RecurrentProduct(layer, d, hPrevOf(t), gate, accumulate: true));
                                 w.Line($"{Kernels}.LstmCell.Forward({gate}, {cPrevOf(t)}, {cOutOf(t)}, {cellOutput}, BatchSize, {Int(h)});");
                             }
                             if (d.WeightHr is not null)
@@ -236,6 +238,7 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, gates, packed, packed
                             ? $"// {direction}Input projection for every step from the packed W_ih: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...))."
                             : $"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).", includeHiddenBias: false);
+                        WriteRecurrentPanels(c, layer, d, backward: false);
                         ForEachStep(c, reverse: d.Reverse, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
@@ -248,7 +251,7 @@ public sealed partial class RnnGenerator
                             else
                             {
                                 string gh = Slot(p + "HiddenGates", p + "GateStride", t, 0);
-                                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {Param(d.WeightHh)}, {gh}, BatchSize, {Int(gw)}, {Int(so)}, false);");
+                                w.Line(RecurrentProduct(layer, d, hPrevOf(t), gh, accumulate: false));
                                 if (d.BiasHh is not null)
                                     w.Line($"{Kernels}.Gemm.AddRowVector({gh}, {Param(d.BiasHh)}, BatchSize);");
                                 w.Line($"{Kernels}.GruCell.Forward({gate}, {gh}, {hPrevOf(t)}, {hOutOf(t)}, BatchSize, {Int(h)});");
@@ -282,6 +285,37 @@ public sealed partial class RnnGenerator
                         break;
                     }
             }
+        }
+
+        /// <summary>
+        /// Packs W_hh into GEMM panels before a batched layer's time loop (see <see cref="Limits.RecurrentPanelSteps"/>):
+        /// transposed for the forward product h W_hhᵀ, as stored for the backward product dgates W_hh.
+        /// </summary>
+        private static void WriteRecurrentPanels(EmitContext c, LayerSpec layer, DirectionLayout d, bool backward)
+        {
+            if (d.RecurrentPanels < 0)
+                return;
+            SourceWriter w = c.Writer;
+            string panels = RecurrentPanels(layer, d, backward);
+            w.Line(backward
+                ? "// W_hh packed once into GEMM panels for dgates W_hh; every step multiplies by the panels in place."
+                : "// W_hhᵀ packed once into GEMM panels for h W_hhᵀ; every step multiplies by the panels in place.");
+            w.Line(backward
+                ? $"{Kernels}.Gemm.PackB({Param(d.WeightHh)}, {panels}, {Int(layer.StateSize)}, {Int(layer.GateWidth)});"
+                : $"{Kernels}.Gemm.PackTransposedB({Param(d.WeightHh)}, {panels}, {Int(layer.GateWidth)}, {Int(layer.StateSize)});");
+        }
+
+        /// <summary>The step's h_{t-1} W_hhᵀ into <paramref name="target"/>, on the packed panels when the layer has them.</summary>
+        private static string RecurrentProduct(LayerSpec layer, DirectionLayout d, string hPrev, string target, bool accumulate) =>
+            d.RecurrentPanels >= 0
+                ? $"{Kernels}.Gemm.MultiplyPacked({hPrev}, {RecurrentPanels(layer, d, backward: false)}, {target}, BatchSize, {Int(layer.GateWidth)}, {Int(layer.StateSize)}, {(accumulate ? "true" : "false")});"
+                : $"{Kernels}.Gemm.MultiplyTransposedB({hPrev}, {Param(d.WeightHh)}, {target}, BatchSize, {Int(layer.GateWidth)}, {Int(layer.StateSize)}, {(accumulate ? "true" : "false")});";
+
+        /// <summary>The packed W_hh of a direction: G·H columns deep H forward, H columns deep G·H backward.</summary>
+        private static string RecurrentPanels(LayerSpec layer, DirectionLayout d, bool backward)
+        {
+            int columns = backward ? layer.StateSize : layer.GateWidth, depth = backward ? layer.GateWidth : layer.StateSize;
+            return $"ws.Slice({d.Prefix}RecurrentPanels, {Int((int)BufferLayout.GemmPanels(columns, depth))})";
         }
 
         /// <summary>Batch-1 forward passes run the recurrence on the packed kernels (larger batches use GEMMs).</summary>

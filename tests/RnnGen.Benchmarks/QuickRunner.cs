@@ -28,10 +28,15 @@ internal static class QuickRunner
     private const int MinBlocks = 7;
     private const int MaxBlocks = 41;
 
-    public static int Run(TextWriter output, TextWriter log)
+    /// <param name="output">Receives the JSON lines.</param>
+    /// <param name="log">Receives the readable progress.</param>
+    /// <param name="casePrefix">Only cases whose id starts with it (and no generator run); null for all.</param>
+    public static int Run(TextWriter output, TextWriter log, string? casePrefix = null)
     {
         foreach (string id in CaseCatalog.Ids)
         {
+            if (casePrefix is not null && !id.StartsWith(casePrefix, StringComparison.Ordinal))
+                continue;
             BenchmarkCase benchmark = CaseCatalog.Create(id);
             double microseconds = MedianMicroseconds(benchmark.Run);
             double percent = FlopModel.PercentOfPeak(benchmark.Flops, microseconds, benchmark.Threads);
@@ -41,6 +46,9 @@ internal static class QuickRunner
             output.WriteLine(line + "}");
             log.WriteLine(Invariant($"{id,-34} {microseconds,12:0.###} us  {percent,6:0.##}% of {benchmark.Threads}-core peak"));
         }
+
+        if (casePrefix is not null)
+            return 0;
 
         foreach ((string id, int threads, string reason) in CaseCatalog.NotImplemented)
         {

@@ -119,6 +119,13 @@ internal sealed class BufferLayout
             d.PackedHhLength = (int)System.Math.Min(layer.PackedLength(layer.StateSize), int.MaxValue);
             d.PackedHh = ReservePacked(d.PackedHhLength);
         }
+        if (b > 1 && model.SequenceLength >= Limits.RecurrentPanelSteps && !layer.ResetBefore)
+        {
+            // Forward packs W_hhᵀ (G·H columns, depth H), backward W_hh (H columns, depth G·H) into the same slot.
+            d.RecurrentPanelsLength = (int)System.Math.Min(
+                System.Math.Max(GemmPanels(layer.GateWidth, layer.StateSize), GemmPanels(layer.StateSize, layer.GateWidth)), int.MaxValue);
+            d.RecurrentPanels = Reserve(d.RecurrentPanelsLength);
+        }
         if (k == 0 && UsesTokenTable)
             d.TokenTable = Reserve((long)model.Input.Vocabulary * layer.GateWidth);
         if (layer.ProjectionSize > 0)
@@ -130,6 +137,9 @@ internal sealed class BufferLayout
     }
 
     public static BufferLayout For(ModelSpec model) => new(model);
+
+    /// <summary>Floats of a right operand packed for <c>Gemm.MultiplyPacked</c>; mirrors <c>Gemm.PackedLength</c>.</summary>
+    public static long GemmPanels(int columns, int depth) => (long)(columns + 15) / 16 * 16 * depth;
 
     /// <summary>
     /// Whether the first layer projects embedded tokens through a per-token table: x_t W_ihᵀ depends only on the token,
@@ -291,6 +301,9 @@ internal sealed class DirectionLayout
     /// dgates over the positions holding token v, in the backward pass.
     /// </summary>
     public int TokenTable { get; set; } = -1;
+    /// <summary>Batched layers over enough steps: W_hh packed for Gemm.MultiplyPacked, forward then backward.</summary>
+    public int RecurrentPanels { get; set; } = -1;
+    public int RecurrentPanelsLength { get; set; }
     /// <summary>LSTM projection: [T][B][H] o ⊙ tanh(c) before W_hr.</summary>
     public int Raw { get; set; } = -1;
     public int RawGradient { get; set; } = -1;

@@ -13,6 +13,7 @@ public static partial class Gemm
         TransposedB,
         Plain,
         TransposedA,
+        Packed,
     }
 
     // True when the product ran on several threads; false when it is too small, too narrow to split, or the workers
@@ -38,6 +39,8 @@ public static partial class Gemm
     // are not split.
     private static int MaxParts(ProductForm form, int m, int n, int k)
     {
+        if (form == ProductForm.Packed)
+            return m >= n ? m / TileRows : n / PanelWidth;
         if (m <= SmallRows)
             return 1;
         if (form == ProductForm.TransposedB && Flips(m, n, k))
@@ -48,6 +51,19 @@ public static partial class Gemm
     // Part `part` of `parts` of C (+)= op(A) · op(B) on the FMA kernels; part 0 of 1 is the whole product.
     private static void ComputeFma(ProductForm form, ref float a, ref float b, ref float c, int m, int n, int k, bool accumulate, int part, int parts)
     {
+        if (form == ProductForm.Packed)
+        {
+            bool rowBands = m >= n;
+            (int first, int last) = rowBands ? RowBand(m, TileRows, part, parts) : RowBand(n, PanelWidth, part, parts);
+            if (first < last)
+            {
+                if (rowBands)
+                    PackedProduct(ref a, ref b, ref c, n, k, first, last, 0, n, accumulate);
+                else
+                    PackedProduct(ref a, ref b, ref c, n, k, 0, m, first, last, accumulate);
+            }
+            return;
+        }
         if (m <= SmallRows)
         {
             if (form == ProductForm.TransposedB)

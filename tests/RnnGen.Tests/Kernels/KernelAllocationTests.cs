@@ -10,7 +10,7 @@ public sealed class KernelAllocationTests
     private const int WarmUpCalls = 2;
 
     private readonly float[] _a = Filled(130 * 600);
-    private readonly float[] _b = Filled(600 * 200);
+    private readonly float[] _b = Filled(600 * 208);
     private readonly float[] _c = Filled(130 * 200);
     private readonly float[] _gates = Filled(Batch * 4 * Hidden);
     private readonly float[] _gh = Filled(Batch * 3 * Hidden);
@@ -27,6 +27,7 @@ public sealed class KernelAllocationTests
     [InlineData("Gemm.MultiplyTransposedB.Gemv")]
     [InlineData("Gemm.Multiply")]
     [InlineData("Gemm.MultiplyTransposedA")]
+    [InlineData("Gemm.MultiplyPacked")]
     [InlineData("Gemm.AddRowVector")]
     [InlineData("Gemm.AccumulateColumnSums")]
     [InlineData("RnnCell.Activate")]
@@ -63,6 +64,9 @@ public sealed class KernelAllocationTests
                 break;
             case "Gemm.MultiplyTransposedA":
                 Gemm.MultiplyTransposedA(_a.AsSpan(0, 600 * 130), _b.AsSpan(0, 600 * 200), _c, 130, 200, 600, accumulate: true);
+                break;
+            case "Gemm.MultiplyPacked":
+                Gemm.MultiplyPacked(_a.AsSpan(0, 130 * 600), _b.AsSpan(0, Gemm.PackedLength(200, 600)), _c, 130, 200, 600, accumulate: true);
                 break;
             case "Gemm.AddRowVector":
                 Gemm.AddRowVector(_c, _b.AsSpan(0, 200), 130);

@@ -61,13 +61,26 @@ public partial class FdGruBeforeEmbedding { }
 [Dense(7, Activation = DenseActivation.Softmax)]
 public partial class FdRnnEmbedding { }
 
+// Batched layers over at least Limits.RecurrentPanelSteps steps multiply by W_hh packed once per pass.
+[RnnModel(SequenceLength = 8, BatchSize = 2)]
+[Input(3)]
+[Lstm(17, ProjectionSize = 5)]
+[Dense(2)]
+public partial class FdLstmPanels { }
+
+[RnnModel(SequenceLength = 8, BatchSize = 3)]
+[Input(2)]
+[Gru(9, Bidirectional = true)]
+[Dense(3, Activation = DenseActivation.Softmax)]
+public partial class FdBiGruPanels { }
+
 /// <summary>
 /// Central finite differences of the loss agree with BPTT for every parameter tensor, the inputs and the initial
 /// states, on shapes with odd sizes (1, 3, 7, 17, 33).
 /// </summary>
 public sealed class GradientCheckTests
 {
-    public static TheoryData<string> Models => new() { "rnn_tanh", "rnn_relu", "lstm", "gru", "lstm_last", "gru_embedding", "bilstm_embedding", "gru_before_embedding", "rnn_embedding" };
+    public static TheoryData<string> Models => new() { "rnn_tanh", "rnn_relu", "lstm", "gru", "lstm_last", "gru_embedding", "bilstm_embedding", "gru_before_embedding", "rnn_embedding", "lstm_panels", "bigru_panels" };
 
     private static IRnnModel Create(string name) => name switch
     {
@@ -80,6 +93,8 @@ public sealed class GradientCheckTests
         "bilstm_embedding" => new FdBiLstmEmbedding(17),
         "gru_before_embedding" => new FdGruBeforeEmbedding(18),
         "rnn_embedding" => new FdRnnEmbedding(19),
+        "lstm_panels" => new FdLstmPanels(20),
+        "bigru_panels" => new FdBiGruPanels(21),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -122,7 +137,7 @@ public sealed class GradientCheckTests
             for (int layer = 0; layer < model.LayerCount; layer++)
             {
                 random.FillUniform(model.InitialHidden(layer), -0.5f, 0.5f);
-                if (model is FdLstm or FdLstmLast)
+                if (model is FdLstm or FdLstmLast or FdLstmPanels)
                     random.FillUniform(model.InitialCell(layer), -0.5f, 0.5f);
             }
         }
@@ -152,7 +167,7 @@ public sealed class GradientCheckTests
         for (int layer = 0; layer < model.LayerCount; layer++)
         {
             stateGradients.Add((layer, false, model.InitialHiddenGradient(layer).ToArray()));
-            if (model is FdLstm or FdLstmLast)
+            if (model is FdLstm or FdLstmLast or FdLstmPanels)
                 stateGradients.Add((layer, true, model.InitialCellGradient(layer).ToArray()));
         }
 
