@@ -17,8 +17,8 @@ public static class Embedding
         int vocabulary = Validate(table, nameof(table), tokens, destination.Length, size, nameof(destination));
         // Every id is checked before any row is copied, so a bad id leaves the destination untouched.
         ValidateTokens(tokens, vocabulary, nameof(tokens));
-        for (int i = 0; i < tokens.Length; i++)
-            table.Slice(tokens[i] * size, size).CopyTo(destination.Slice(i * size, size));
+        if (!TryParallel(gather: true, table, tokens, destination, size))
+            GatherRows(table, tokens, destination, size, 0, tokens.Length);
     }
 
     /// <summary>Adds row i of <paramref name="rows"/> into row <c>tokens[i]</c> of <paramref name="tableGradient"/>.</summary>
@@ -30,8 +30,61 @@ public static class Embedding
     {
         int vocabulary = Validate(tableGradient, nameof(tableGradient), tokens, rows.Length, size, nameof(rows));
         ValidateTokens(tokens, vocabulary, nameof(tokens));
+        if (!TryParallel(gather: false, rows, tokens, tableGradient, size))
+            ScatterAddColumns(rows, tokens, tableGradient, size, 0, size);
+    }
+
+    // Columns per band of a parallel ScatterAdd: two cache lines.
+    private const int ColumnGroup = 32;
+
+    private static void GatherRows(ReadOnlySpan<float> table, ReadOnlySpan<int> tokens, Span<float> destination, int size, int start, int end)
+    {
+        for (int i = start; i < end; i++)
+            table.Slice(tokens[i] * size, size).CopyTo(destination.Slice(i * size, size));
+    }
+
+    // Columns [first, end) of every looked-up row, positions in order: each element sees the same additions in the same
+    // order whichever band it falls in, so a split over threads is bit-identical to one pass (rows may repeat a token,
+    // so splitting the positions instead would race).
+    private static void ScatterAddColumns(ReadOnlySpan<float> rows, ReadOnlySpan<int> tokens, Span<float> tableGradient, int size, int first, int end)
+    {
+        int width = end - first;
         for (int i = 0; i < tokens.Length; i++)
-            System.Numerics.Tensors.TensorPrimitives.Add(tableGradient.Slice(tokens[i] * size, size), rows.Slice(i * size, size), tableGradient.Slice(tokens[i] * size, size));
+        {
+            Span<float> target = tableGradient.Slice(tokens[i] * size + first, width);
+            System.Numerics.Tensors.TensorPrimitives.Add(target, rows.Slice(i * size + first, width), target);
+        }
+    }
+
+    // Gather splits positions; ScatterAdd splits columns in groups. Both only when the copy outweighs the hand-off.
+    private static unsafe bool TryParallel(bool gather, ReadOnlySpan<float> source, ReadOnlySpan<int> tokens, Span<float> target, int size)
+    {
+        fixed (float* ps = source, pt = target)
+        fixed (int* pk = tokens)
+        {
+            var job = new CopyJob { Gather = gather, Source = ps, SourceLength = source.Length, Tokens = pk, Count = tokens.Length, Target = pt, TargetLength = target.Length, Size = size };
+            int bands = gather ? tokens.Length : (size + ColumnGroup - 1) / ColumnGroup;
+            return KernelThreading.TryRunRows(ref job, bands, (long)tokens.Length * size);
+        }
+    }
+
+    private unsafe struct CopyJob : KernelThreading.IRowJob
+    {
+        public bool Gather;
+        public float* Source, Target;
+        public int* Tokens;
+        public int SourceLength, TargetLength, Count, Size;
+
+        public readonly void RunRows(int start, int end)
+        {
+            var source = new ReadOnlySpan<float>(Source, SourceLength);
+            var tokens = new ReadOnlySpan<int>(Tokens, Count);
+            var target = new Span<float>(Target, TargetLength);
+            if (Gather)
+                GatherRows(source, tokens, target, Size, start, end);
+            else
+                ScatterAddColumns(source, tokens, target, Size, start * ColumnGroup, Math.Min(end * ColumnGroup, Size));
+        }
     }
 
     private static int Validate(ReadOnlySpan<float> table, string tableName, ReadOnlySpan<int> tokens, int rowsLength, int size, string rowsName)

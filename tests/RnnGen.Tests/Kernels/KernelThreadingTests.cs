@@ -83,6 +83,40 @@ public sealed class KernelThreadingTests
         Assert.Equal(expected.DGates, actual.DGates);
     }
 
+    // Repeated tokens make ScatterAdd's per-row additions collide; the column split keeps their order.
+    [Theory]
+    [InlineData(2048, 65, 1024)]
+    [InlineData(300, 7, 33)]
+    [InlineData(4096, 3, 2)]
+    public void Embedding_SeveralThreads_BitIdenticalToOneThread(int positions, int vocabulary, int size)
+    {
+        var random = new RnnRandom((ulong)(positions + vocabulary + size));
+        float[] table = Filled(vocabulary * size, ref random), rows = Filled(positions * size, ref random), gradient0 = Filled(vocabulary * size, ref random);
+        int[] tokens = new int[positions];
+        for (int i = 0; i < positions; i++)
+            tokens[i] = random.NextInt(vocabulary);
+        (float[] Gathered, float[] Gradient) Run(int threads)
+        {
+            float[] gathered = new float[positions * size], gradient = (float[])gradient0.Clone();
+            using (KernelThreading.Enable(threads))
+            {
+                Embedding.Gather(table, tokens, gathered, size);
+                Embedding.ScatterAdd(rows, tokens, gradient, size);
+            }
+            return (gathered, gradient);
+        }
+
+        var expected = Run(1);
+        long runsBefore = KernelThreading.ParallelRuns;
+        var actual = Run(2);
+
+        Assert.True(KernelThreading.ParallelRuns > runsBefore, "the embedding kernels did not run in parallel");
+        Assert.Equal(expected.Gathered, actual.Gathered);
+        Assert.Equal(expected.Gradient, actual.Gradient);
+        for (int i = 0; i < positions; i++)
+            Assert.True(table.AsSpan(tokens[i] * size, size).SequenceEqual(actual.Gathered.AsSpan(i * size, size)), $"position {i}");
+    }
+
     [Theory]
     [InlineData(32, 256)]
     [InlineData(9, 601)]
