@@ -65,15 +65,7 @@ public static partial class Gemm
     public static void MultiplyPacked(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
     {
         Validate(a.Length, b.Length, c.Length, m, n, k, "m × k", (long)m * k, "PackedLength(n, k)", PackedLength(n, k));
-        if (IsTrivial(c, m, n, k, accumulate))
-            return;
-        if (UseFma)
-        {
-            if (!TryMultiplyParallel(ProductForm.Packed, a, b, c, m, n, k, accumulate))
-                ComputeFma(ProductForm.Packed, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, 1);
-        }
-        else
-            MultiplyPackedPortable(a, b, c, m, n, k, accumulate);
+        Run(ProductForm.Packed, a, b, c, m, n, k, accumulate);
     }
 
     private static void Pack(ReadOnlySpan<float> b, Span<float> packed, int n, int k, bool transposed)

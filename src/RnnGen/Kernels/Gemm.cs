@@ -35,15 +35,7 @@ public static partial class Gemm
     public static void MultiplyTransposedB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
     {
         Validate(a.Length, b.Length, c.Length, m, n, k, "m × k", (long)m * k, "n × k", (long)n * k);
-        if (IsTrivial(c, m, n, k, accumulate))
-            return;
-        if (UseFma)
-        {
-            if (!TryMultiplyParallel(ProductForm.TransposedB, a, b, c, m, n, k, accumulate))
-                ComputeFma(ProductForm.TransposedB, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, 1);
-        }
-        else
-            TransposedBPortable(a, b, c, m, n, k, accumulate);
+        Run(ProductForm.TransposedB, a, b, c, m, n, k, accumulate);
     }
 
     /// <summary>Computes <c>C[m×n] (+)= A[m×k] · B[k×n]</c>, the input gradient <c>dX = dGates · W</c>.</summary>
@@ -59,15 +51,7 @@ public static partial class Gemm
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
     {
         Validate(a.Length, b.Length, c.Length, m, n, k, "m × k", (long)m * k, "k × n", (long)k * n);
-        if (IsTrivial(c, m, n, k, accumulate))
-            return;
-        if (UseFma)
-        {
-            if (!TryMultiplyParallel(ProductForm.Plain, a, b, c, m, n, k, accumulate))
-                ComputeFma(ProductForm.Plain, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, 1);
-        }
-        else
-            MultiplyPortable(a, b, c, m, n, k, accumulate);
+        Run(ProductForm.Plain, a, b, c, m, n, k, accumulate);
     }
 
     /// <summary>Computes <c>C[m×n] (+)= A[k×m]ᵀ · B[k×n]</c>, the weight gradient <c>dW += dGatesᵀ · X</c> over a window.</summary>
@@ -83,15 +67,7 @@ public static partial class Gemm
     public static void MultiplyTransposedA(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
     {
         Validate(a.Length, b.Length, c.Length, m, n, k, "k × m", (long)k * m, "k × n", (long)k * n);
-        if (IsTrivial(c, m, n, k, accumulate))
-            return;
-        if (UseFma)
-        {
-            if (!TryMultiplyParallel(ProductForm.TransposedA, a, b, c, m, n, k, accumulate))
-                ComputeFma(ProductForm.TransposedA, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, 1);
-        }
-        else
-            TransposedAPortable(a, b, c, m, n, k, accumulate);
+        Run(ProductForm.TransposedA, a, b, c, m, n, k, accumulate);
     }
 
     /// <summary>Adds <paramref name="bias"/> to each of the <paramref name="rows"/> rows of <paramref name="c"/>.</summary>
@@ -125,6 +101,34 @@ public static partial class Gemm
         KernelGuard.Length(a.Length, (long)rows * width, "rows × sums.Length", nameof(a));
         for (int r = 0; r < rows; r++)
             TensorPrimitives.Add(sums, a.Slice(r * width, width), sums);
+    }
+
+    // Every form after its shapes are validated: the FMA kernels, split across threads when that pays, or the portable loops.
+    private static void Run(ProductForm form, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
+    {
+        if (IsTrivial(c, m, n, k, accumulate))
+            return;
+        if (UseFma)
+        {
+            if (!TryMultiplyParallel(form, a, b, c, m, n, k, accumulate))
+                ComputeFma(form, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, 1);
+            return;
+        }
+        switch (form)
+        {
+            case ProductForm.TransposedB:
+                TransposedBPortable(a, b, c, m, n, k, accumulate);
+                break;
+            case ProductForm.Plain:
+                MultiplyPortable(a, b, c, m, n, k, accumulate);
+                break;
+            case ProductForm.TransposedA:
+                TransposedAPortable(a, b, c, m, n, k, accumulate);
+                break;
+            default:
+                MultiplyPackedPortable(a, b, c, m, n, k, accumulate);
+                break;
+        }
     }
 
     private static void Validate(int aLength, int bLength, int cLength, int m, int n, int k, string aShape, long aExpected, string bShape, long bExpected)
