@@ -30,6 +30,21 @@ public sealed class SnapshotTests
         public partial class CharRnn { }
         """);
 
+    // The batched training shape: a token table for the embedding (V ≤ T·B) and W_hh packed into GEMM panels once per
+    // pass (T ≥ 8), in a loop over the steps (T > 32).
+    [Fact]
+    public void BatchedCharLm_TokenTableAndRecurrentPanels_MatchesSnapshot() => VerifyGenerated("""
+        using RnnGen;
+
+        namespace Demo;
+
+        [RnnModel(SequenceLength = 40, BatchSize = 4)]
+        [Embedding(vocabulary: 30, size: 8)]
+        [Lstm(16)]
+        [Dense(30, Activation = DenseActivation.Softmax)]
+        public partial class BatchedCharLm { }
+        """);
+
     [Fact]
     public void StackedRelu_MixedSizesRegression_MatchesSnapshot() => VerifyGenerated("""
         using RnnGen;
