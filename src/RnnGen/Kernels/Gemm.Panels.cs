@@ -53,6 +53,15 @@ public static partial class Gemm
             int kc = Math.Min(kBlock, k - p0);
             bool load = accumulate || p0 != 0;
             int blockRows = packA ? BlockRows : i1 - i0;
+            // With A in row blocks, every block would re-pack the same panels of B; when the k-block of B fits a
+            // thread's panel store (L2-sized), it is packed once here instead.
+            ref float panels = ref PanelStore(packA && i1 - i0 > BlockRows ? (long)kc * (j1 - j0 + PanelWidth - 1) / PanelWidth * PanelWidth : 0);
+            bool prepacked = !Unsafe.IsNullRef(ref panels);
+            if (prepacked)
+            {
+                for (int j = j0; j < j1; j += PanelWidth)
+                    PackRows(ref Unsafe.Add(ref b, p0 * ldb + j), ldb, Math.Min(PanelWidth, n - j), ref Unsafe.Add(ref panels, (nint)(j - j0) * kc), kc);
+            }
             for (int ib = i0; ib < i1; ib += blockRows)
             {
                 int rows = Math.Min(blockRows, i1 - ib);
@@ -61,7 +70,10 @@ public static partial class Gemm
                 for (int j = j0; j < j1; j += PanelWidth)
                 {
                     int cols = Math.Min(PanelWidth, n - j);
-                    if (transposedB)
+                    ref float jPanel = ref panel;
+                    if (prepacked)
+                        jPanel = ref Unsafe.Add(ref panels, (nint)(j - j0) * kc);
+                    else if (transposedB)
                         PackTransposed(ref Unsafe.Add(ref b, j * ldb + p0), ldb, cols, ref panel, kc);
                     else
                         PackRows(ref Unsafe.Add(ref b, p0 * ldb + j), ldb, cols, ref panel, kc);
@@ -74,14 +86,32 @@ public static partial class Gemm
                         nint tileStep = packA ? group : aStep;
                         ref float cTile = ref Unsafe.Add(ref c, (nint)(ib + r) * n + j);
                         if (cols == PanelWidth)
-                            Tile(group, ref aTile, tileRow, tileStep, ref panel, ref cTile, n, kc, load);
+                            Tile(group, ref aTile, tileRow, tileStep, ref jPanel, ref cTile, n, kc, load);
                         else
-                            EdgeTile(group, ref aTile, tileRow, tileStep, ref panel, ref cTile, n, cols, ref edge, kc, load);
+                            EdgeTile(group, ref aTile, tileRow, tileStep, ref jPanel, ref cTile, n, cols, ref edge, kc, load);
                         r += group;
                     }
                 }
             }
         }
+    }
+
+    // Floats of B a thread keeps packed for a whole k-block: 1 MiB, half this machine's L2.
+    private const int MaxPanelStore = 256 * 1024;
+
+    [ThreadStatic]
+    private static float[]? t_panelStore;
+
+    // The calling thread's store of at least `floats` floats, allocated on first use and grown once per larger size;
+    // a null reference when nothing is asked for or it would exceed MaxPanelStore.
+    private static ref float PanelStore(long floats)
+    {
+        if (floats == 0 || floats > MaxPanelStore)
+            return ref Unsafe.NullRef<float>();
+        float[]? store = t_panelStore;
+        if (store is null || store.Length < floats)
+            t_panelStore = store = GC.AllocateUninitializedArray<float>((int)floats);
+        return ref MemoryMarshal.GetArrayDataReference(store);
     }
 
     // C = A · Bᵀ computed as Cᵀ = B · Aᵀ, for few rows of A and many of B (a batch's recurrent step, h · W_hhᵀ): only
