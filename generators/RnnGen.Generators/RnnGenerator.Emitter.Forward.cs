@@ -305,11 +305,18 @@ public sealed partial class RnnGenerator
                 : $"{Kernels}.Gemm.PackTransposedB({Param(d.WeightHh)}, {panels}, {Int(layer.GateWidth)}, {Int(layer.StateSize)});");
         }
 
-        /// <summary>The step's h_{t-1} W_hhᵀ into <paramref name="target"/>, on the packed panels when the layer has them.</summary>
-        private static string RecurrentProduct(LayerSpec layer, DirectionLayout d, string hPrev, string target, bool accumulate) =>
-            d.RecurrentPanels >= 0
-                ? $"{Kernels}.Gemm.MultiplyPacked({hPrev}, {RecurrentPanels(layer, d, backward: false)}, {target}, BatchSize, {Int(layer.GateWidth)}, {Int(layer.StateSize)}, {(accumulate ? "true" : "false")});"
-                : $"{Kernels}.Gemm.MultiplyTransposedB({hPrev}, {Param(d.WeightHh)}, {target}, BatchSize, {Int(layer.GateWidth)}, {Int(layer.StateSize)}, {(accumulate ? "true" : "false")});";
+        /// <summary>
+        /// A step's product with W_hh into <paramref name="target"/>, on the packed panels when the layer has them:
+        /// h_{t-1} W_hhᵀ forward, dgates W_hh (always accumulated into dh_{t-1}) backward.
+        /// </summary>
+        private static string RecurrentProduct(LayerSpec layer, DirectionLayout d, string operand, string target, bool accumulate, bool backward = false)
+        {
+            int columns = backward ? layer.StateSize : layer.GateWidth, depth = backward ? layer.GateWidth : layer.StateSize;
+            string shape = $"BatchSize, {Int(columns)}, {Int(depth)}, {(accumulate ? "true" : "false")}";
+            if (d.RecurrentPanels >= 0)
+                return $"{Kernels}.Gemm.MultiplyPacked({operand}, {RecurrentPanels(layer, d, backward)}, {target}, {shape});";
+            return $"{Kernels}.Gemm.{(backward ? "Multiply" : "MultiplyTransposedB")}({operand}, {Param(d.WeightHh)}, {target}, {shape});";
+        }
 
         /// <summary>The packed W_hh of a direction: G·H columns deep H forward, H columns deep G·H backward.</summary>
         private static string RecurrentPanels(LayerSpec layer, DirectionLayout d, bool backward)

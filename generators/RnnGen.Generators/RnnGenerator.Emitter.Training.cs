@@ -266,9 +266,6 @@ public sealed partial class RnnGenerator
                 w.Line("// Past a sequence's end the state was copied forward, so its gradient flows straight back (Sequence.PassThrough).");
 
             WriteRecurrentPanels(c, layer, d, backward: true);
-            string RecurrentBackward(string gradient, string dhPrev) => d.RecurrentPanels >= 0
-                ? $"{Kernels}.Gemm.MultiplyPacked({gradient}, {RecurrentPanels(layer, d, backward: true)}, {dhPrev}, BatchSize, {Int(so)}, {Int(gw)}, true);"
-                : $"{Kernels}.Gemm.Multiply({gradient}, {Param(d.WeightHh)}, {dhPrev}, BatchSize, {Int(so)}, {Int(gw)}, true);";
             ForEachStep(c, reverse: !d.Reverse, t =>
             {
                 string dG = Slot(p + "GatesGradient", p + "GateStride", t, 0);
@@ -279,7 +276,7 @@ public sealed partial class RnnGenerator
                 {
                     case CellKind.SimpleRnn:
                         w.Line($"{Kernels}.RnnCell.Backward({hOutOf(t)}, {dh}, {dG}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
-                        w.Line(RecurrentBackward(dG, dhPrev));
+                        w.Line(RecurrentProduct(layer, d, dG, dhPrev, accumulate: true, backward: true));
                         break;
                     case CellKind.Lstm:
                         {
@@ -298,14 +295,14 @@ public sealed partial class RnnGenerator
                                 w.Line($"{Kernels}.Sequence.ClearFrozenRows({dG}, lengths, {t.Plus(0)}, {Int(gw)});");
                                 w.Line($"{Kernels}.Sequence.CopyFrozenRows({save}, {dCell}, lengths, {t.Plus(0)}, {Int(h)});");
                             }
-                            w.Line(RecurrentBackward(dG, dhPrev));
+                            w.Line(RecurrentProduct(layer, d, dG, dhPrev, accumulate: true, backward: true));
                             break;
                         }
                     case CellKind.Gru when layer.ResetAfter:
                         {
                             string dGh = Slot(p + "HiddenGatesGradient", p + "GateStride", t, 0);
                             w.Line($"{Kernels}.GruCell.Backward({Slot(p + "Gates", p + "GateStride", t, 0)}, {Slot(p + "HiddenGates", p + "GateStride", t, 0)}, {hPrevOf(t)}, {dh}, {dG}, {dGh}, {dhPrev}, BatchSize, {Int(h)});");
-                            w.Line(RecurrentBackward(dGh, dhPrev));
+                            w.Line(RecurrentProduct(layer, d, dGh, dhPrev, accumulate: true, backward: true));
                             break;
                         }
                     default:

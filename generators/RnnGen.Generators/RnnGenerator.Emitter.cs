@@ -189,8 +189,7 @@ public sealed partial class RnnGenerator
                     Offset(w, p + "ResetHidden", d.ResetHidden);
                     Offset(w, p + "ResetHiddenGradient", d.ResetHiddenGradient);
                     Offset(w, p + "TokenTable", d.TokenTable);
-                    if (d.RecurrentPanels >= 0)
-                        w.Line($"private const int {p}RecurrentPanels = {Int(d.RecurrentPanels)}, {p}RecurrentPanelsLength = {Int(d.RecurrentPanelsLength)};");
+                    Offset(w, p + "RecurrentPanels", d.RecurrentPanels);
                     Offset(w, p + "Raw", d.Raw);
                     Offset(w, p + "RawGradient", d.RawGradient);
                 }

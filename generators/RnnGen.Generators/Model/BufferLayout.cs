@@ -122,9 +122,7 @@ internal sealed class BufferLayout
         if (b > 1 && model.SequenceLength >= Limits.RecurrentPanelSteps && !layer.ResetBefore)
         {
             // Forward packs W_hhᵀ (G·H columns, depth H), backward W_hh (H columns, depth G·H) into the same slot.
-            d.RecurrentPanelsLength = (int)System.Math.Min(
-                System.Math.Max(GemmPanels(layer.GateWidth, layer.StateSize), GemmPanels(layer.StateSize, layer.GateWidth)), int.MaxValue);
-            d.RecurrentPanels = Reserve(d.RecurrentPanelsLength);
+            d.RecurrentPanels = Reserve(System.Math.Max(GemmPanels(layer.GateWidth, layer.StateSize), GemmPanels(layer.StateSize, layer.GateWidth)));
         }
         if (k == 0 && UsesTokenTable)
             d.TokenTable = Reserve((long)model.Input.Vocabulary * layer.GateWidth);
@@ -303,7 +301,6 @@ internal sealed class DirectionLayout
     public int TokenTable { get; set; } = -1;
     /// <summary>Batched layers over enough steps: W_hh packed for Gemm.MultiplyPacked, forward then backward.</summary>
     public int RecurrentPanels { get; set; } = -1;
-    public int RecurrentPanelsLength { get; set; }
     /// <summary>LSTM projection: [T][B][H] o ⊙ tanh(c) before W_hr.</summary>
     public int Raw { get; set; } = -1;
     public int RawGradient { get; set; } = -1;

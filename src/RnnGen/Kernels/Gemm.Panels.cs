@@ -58,10 +58,7 @@ public static partial class Gemm
             ref float panels = ref PanelStore(packA && i1 - i0 > BlockRows ? (long)kc * (j1 - j0 + PanelWidth - 1) / PanelWidth * PanelWidth : 0);
             bool prepacked = !Unsafe.IsNullRef(ref panels);
             if (prepacked)
-            {
-                for (int j = j0; j < j1; j += PanelWidth)
-                    PackRows(ref Unsafe.Add(ref b, p0 * ldb + j), ldb, Math.Min(PanelWidth, n - j), ref Unsafe.Add(ref panels, (nint)(j - j0) * kc), kc);
-            }
+                PackPanels(ref b, ldb, transposedB, n, p0, kc, j0, j1, ref panels);
             for (int ib = i0; ib < i1; ib += blockRows)
             {
                 int rows = Math.Min(blockRows, i1 - ib);
@@ -73,10 +70,8 @@ public static partial class Gemm
                     ref float jPanel = ref panel;
                     if (prepacked)
                         jPanel = ref Unsafe.Add(ref panels, (nint)(j - j0) * kc);
-                    else if (transposedB)
-                        PackTransposed(ref Unsafe.Add(ref b, j * ldb + p0), ldb, cols, ref panel, kc);
                     else
-                        PackRows(ref Unsafe.Add(ref b, p0 * ldb + j), ldb, cols, ref panel, kc);
+                        PackPanels(ref b, ldb, transposedB, n, p0, kc, j, j + cols, ref panel);
                     int r = 0;
                     while (r < rows)
                     {
@@ -93,6 +88,21 @@ public static partial class Gemm
                     }
                 }
             }
+        }
+    }
+
+    // Micro-panels of columns [j0, j1) of the k-block at p0, kc deep, one after another from `target`; B(p, j) is at
+    // b[p·ldb + j], or b[j·ldb + p] when transposed.
+    private static void PackPanels(ref float b, nint ldb, bool transposed, int n, int p0, int kc, int j0, int j1, ref float target)
+    {
+        for (int j = j0; j < j1; j += PanelWidth)
+        {
+            ref float panel = ref Unsafe.Add(ref target, (nint)(j - j0) * kc);
+            int cols = Math.Min(PanelWidth, n - j);
+            if (transposed)
+                PackTransposed(ref Unsafe.Add(ref b, j * ldb + p0), ldb, cols, ref panel, kc);
+            else
+                PackRows(ref Unsafe.Add(ref b, p0 * ldb + j), ldb, cols, ref panel, kc);
         }
     }
 

@@ -79,18 +79,7 @@ public static partial class Gemm
         ref float target = ref MemoryMarshal.GetReference(packed);
         int kBlock = InnerBlock(k);
         for (int p0 = 0; p0 < k; p0 += kBlock)
-        {
-            int kc = Math.Min(kBlock, k - p0);
-            for (int j = 0; j < n; j += PanelWidth)
-            {
-                ref float panel = ref Unsafe.Add(ref target, PanelOffset(n, p0, kc, j));
-                int cols = Math.Min(PanelWidth, n - j);
-                if (transposed)
-                    PackTransposed(ref Unsafe.Add(ref source, (nint)j * k + p0), k, cols, ref panel, kc);
-                else
-                    PackRows(ref Unsafe.Add(ref source, (nint)p0 * n + j), n, cols, ref panel, kc);
-            }
-        }
+            PackPanels(ref source, transposed ? k : n, transposed, n, p0, Math.Min(kBlock, k - p0), 0, n, ref Unsafe.Add(ref target, PanelOffset(n, p0, 0, 0)));
     }
 
     // Start of the micro-panel of columns [j, j + 16) in the k-block starting at p0, kc deep: the earlier blocks hold p0

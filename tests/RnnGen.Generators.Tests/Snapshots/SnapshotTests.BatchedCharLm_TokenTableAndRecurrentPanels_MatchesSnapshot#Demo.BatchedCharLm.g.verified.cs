@@ -55,7 +55,7 @@ namespace Demo
         private const int L0Gates = 9344;
         private const int L0GatesGradient = 19584;
         private const int L0TokenTable = 30848;
-        private const int L0RecurrentPanels = 29824, L0RecurrentPanelsLength = 1024;
+        private const int L0RecurrentPanels = 29824;
         private const int OutputOffset = 32768;
         private const int OutputGradientOffset = 37568;
 
