@@ -106,6 +106,7 @@ public sealed class PackedCellTests
     [InlineData(4, 2, 17, 33)]
     [InlineData(3, 64, 23, 32)]
     [InlineData(4, 7, 16, 3)]
+    [InlineData(3, 13, 32, 9)]
     public void ProjectInputs_AnyShape_MatchesGemmPlusBias(int gateCount, int rows, int hidden, int inputSize)
     {
         var random = new RnnRandom((ulong)(gateCount * 100 + hidden));
@@ -122,6 +123,29 @@ public sealed class PackedCellTests
         PackedCell.ProjectInputs(packed, x, gates, rows, gateCount, hidden, inputSize);
 
         CellTestMath.AssertClose(CellTestMath.ToDouble(expected), gates, Tolerance, "gates");
+    }
+
+    [Theory]
+    [InlineData(4, 32, 32)]
+    [InlineData(3, 33, 7)]
+    [InlineData(4, 40, 1)]
+    public void ProjectInputs_SixRowGroups_EqualOneRowAtATimeBitForBit(int gateCount, int hidden, int inputSize)
+    {
+        const int Rows = 13;
+        var random = new RnnRandom((ulong)(gateCount * 1000 + hidden));
+        float[] weight = CellTestMath.Uniform(gateCount * hidden * inputSize, -0.5f, 0.5f, ref random);
+        float[] bias = CellTestMath.Uniform(gateCount * hidden, -0.5f, 0.5f, ref random);
+        float[] x = CellTestMath.Uniform(Rows * inputSize, -1f, 1f, ref random);
+        float[] packed = new float[PackedCell.PackedLength(gateCount, hidden, inputSize)];
+        PackedCell.Pack(weight, bias, packed, gateCount, hidden, inputSize);
+        int width = gateCount * hidden;
+        float[] grouped = new float[Rows * width], single = new float[Rows * width];
+
+        PackedCell.ProjectInputs(packed, x, grouped, Rows, gateCount, hidden, inputSize);
+        for (int r = 0; r < Rows; r++)
+            PackedCell.ProjectInputs(packed, x.AsSpan(r * inputSize, inputSize), single.AsSpan(r * width, width), 1, gateCount, hidden, inputSize);
+
+        Assert.Equal(single, grouped);
     }
 
     [Theory]
