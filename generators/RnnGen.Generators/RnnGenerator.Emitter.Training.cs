@@ -38,7 +38,10 @@ public sealed partial class RnnGenerator
             w.Line(tokens
                 ? "/// <summary>Gradient of the latest training loss with respect to the encoded inputs (embedded or one-hot), [T, B, I] time-major.</summary>"
                 : "/// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>");
-            w.Line($"public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);");
+            if (c.Layout.UsesTokenTable)
+                WriteDeferredInputGradient(c);
+            else
+                w.Line($"public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);");
 
             w.Line();
             w.Line("/// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>");
@@ -70,11 +73,55 @@ public sealed partial class RnnGenerator
                     w.Line();
                     WriteLayerBackward(c, m.Layers[i]);
                 }
-                if (m.Input.Kind == InputKind.Embedding)
+                if (c.Layout.UsesTokenTable)
+                {
+                    w.Line();
+                    w.Line("// dx is computed when InputGradient is first read (the embedding gradient came from dP above).");
+                    w.Line("_inputGradientPending = true;");
+                }
+                else if (m.Input.Kind == InputKind.Embedding)
                 {
                     w.Line();
                     w.Line("// Embedding rows receive the gradient of every position that looked them up.");
                     w.Line($"{Kernels}.Embedding.ScatterAdd(ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), tokens, {Param(c.Layout.Embedding!, "g")}, InputSize);");
+                }
+            }
+        }
+
+        /// <summary>
+        /// With a token table the training pass needs no dx: the embedding gradient is dP W_ih over V rows. InputGradient
+        /// still promises dx = dgates W_ih, so it is computed on the first read after each backward pass, from the dgates
+        /// left in the workspace and the copy of W_ih taken then.
+        /// </summary>
+        private static void WriteDeferredInputGradient(EmitContext c)
+        {
+            SourceWriter w = c.Writer;
+            LayerSpec layer = c.Model.Layers[0];
+            w.Line("/// <remarks>Computed on the first read after each backward pass (the training pass itself needs no dx), from that pass's gate gradients and weights.</remarks>");
+            using (w.Block("public global::System.ReadOnlySpan<float> InputGradient"))
+            {
+                using (w.Block("get"))
+                {
+                    using (w.Block("if (_inputGradientPending)"))
+                    {
+                        w.Line("ComputeInputGradient();");
+                        w.Line("_inputGradientPending = false;");
+                    }
+                    w.Line("return new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);");
+                }
+            }
+            w.Line();
+            w.Line("private bool _inputGradientPending;");
+            w.Line();
+            w.Line("/// <summary>dx = dgates W_ih for every position" + (layer.Bidirectional ? ", summed over both directions" : "") + ", with W_ih as of the latest backward pass.</summary>");
+            using (w.Block("private void ComputeInputGradient()"))
+            {
+                w.Line($"{Span} ws = _workspace;");
+                DirectionLayout[] directions = c.Layout.Layers[0].Directions;
+                for (int i = 0; i < directions.Length; i++)
+                {
+                    string p = directions[i].Prefix;
+                    w.Line($"{Kernels}.Gemm.Multiply(ws.Slice({p}GatesGradient, SequenceLength * {p}GateStride), ws.Slice({p}InputWeightCopy, {Int(layer.GateWidth * layer.InputSize)}), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), SequenceLength * BatchSize, InputSize, {Int(layer.GateWidth)}, {(i > 0 ? "true" : "false")});");
                 }
             }
         }
@@ -334,6 +381,8 @@ public sealed partial class RnnGenerator
                 w.Line($"{Kernels}.Embedding.ScatterAdd({allGates}, tokens, {inputProjectionGradient}, {Int(gw)});");
                 w.Line("// Weight gradients for the whole window as GEMMs: dW_ih += dPᵀ E, dW_hh += dgatesᵀ h_{t-1}.");
                 w.Line($"{Kernels}.Gemm.MultiplyTransposedA({inputProjectionGradient}, {Param(c.Layout.Embedding!)}, {Param(d.WeightIh, "g")}, {Int(gw)}, {Int(layer.InputSize)}, VocabularySize, true);");
+                w.Line("// Embedding gradient from the table too: dE[v] += dP[v] W_ih, the sum of dx over the positions holding v.");
+                w.Line($"{Kernels}.Gemm.Multiply({inputProjectionGradient}, {Param(d.WeightIh)}, {Param(c.Layout.Embedding!, "g")}, VocabularySize, {Int(layer.InputSize)}, {Int(gw)}, true);");
             }
             else
             {
@@ -385,6 +434,12 @@ public sealed partial class RnnGenerator
             if (layer.HasCellState)
                 w.Line("// After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.");
 
+            if (d.TokenTable >= 0)
+            {
+                w.Line("// Input gradient: deferred to InputGradient's first read, from this copy of W_ih.");
+                w.Line($"{Param(d.WeightIh)}.CopyTo(ws.Slice({p}InputWeightCopy, {Int(gw * layer.InputSize)}));");
+                return;
+            }
             string inputGradient = layer.Index == 0
                 ? $"ws.Slice(InputGradientOffset, {rows} * {Int(layer.InputSize)})"
                 : LayerOutputGradient(c, c.Model.Layers[layer.Index - 1]);

@@ -217,7 +217,7 @@ public sealed partial class RnnGenerator
             "ComputeGradients", "Backward", "InputGradient", "InitialHidden", "FinalHidden", "InitialHiddenGradient",
             "FinalHiddenGradient", "InitialCell", "FinalCell", "InitialCellGradient", "FinalCellGradient", "ResetState",
             "CarryState", "StepState", "CreateState", "Step", "ValidateLength", "RunForward", "RunBackward", "Encode",
-            "ForwardCore", "ComputeGradientsCore", "WorkspaceSize",
+            "ForwardCore", "ComputeGradientsCore", "WorkspaceSize", "ComputeInputGradient",
         };
 
         /// <summary>Why the generated members cannot be added to this class, or null when they can.</summary>

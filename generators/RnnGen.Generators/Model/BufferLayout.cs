@@ -125,7 +125,10 @@ internal sealed class BufferLayout
             d.RecurrentPanels = Reserve(System.Math.Max(GemmPanels(layer.GateWidth, layer.StateSize), GemmPanels(layer.StateSize, layer.GateWidth)));
         }
         if (k == 0 && UsesTokenTable)
+        {
             d.TokenTable = Reserve((long)model.Input.Vocabulary * layer.GateWidth);
+            d.InputWeightCopy = Reserve((long)layer.GateWidth * layer.InputSize);
+        }
         if (layer.ProjectionSize > 0)
         {
             d.Raw = Reserve(t * cell);
@@ -299,6 +302,11 @@ internal sealed class DirectionLayout
     /// dgates over the positions holding token v, in the backward pass.
     /// </summary>
     public int TokenTable { get; set; } = -1;
+    /// <summary>
+    /// First layer with a token table: [G·H][I] W_ih as of the latest backward pass, from which InputGradient computes
+    /// dx = dgates W_ih when it is first read, so that a step of the optimiser in between does not change it.
+    /// </summary>
+    public int InputWeightCopy { get; set; } = -1;
     /// <summary>Batched layers over enough steps: W_hh packed for Gemm.MultiplyPacked, forward then backward.</summary>
     public int RecurrentPanels { get; set; } = -1;
     /// <summary>LSTM projection: [T][B][H] o ⊙ tanh(c) before W_hr.</summary>

@@ -38,7 +38,7 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 160;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 42368;
+        private const int WorkspaceSize = 42880;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -55,9 +55,10 @@ namespace Demo
         private const int L0Gates = 9344;
         private const int L0GatesGradient = 19584;
         private const int L0TokenTable = 30848;
+        private const int L0InputWeightCopy = 32768;
         private const int L0RecurrentPanels = 29824;
-        private const int OutputOffset = 32768;
-        private const int OutputGradientOffset = 37568;
+        private const int OutputOffset = 33280;
+        private const int OutputGradientOffset = 38080;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -294,7 +295,28 @@ namespace Demo
         }
 
         /// <summary>Gradient of the latest training loss with respect to the encoded inputs (embedded or one-hot), [T, B, I] time-major.</summary>
-        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+        /// <remarks>Computed on the first read after each backward pass (the training pass itself needs no dx), from that pass's gate gradients and weights.</remarks>
+        public global::System.ReadOnlySpan<float> InputGradient
+        {
+            get
+            {
+                if (_inputGradientPending)
+                {
+                    ComputeInputGradient();
+                    _inputGradientPending = false;
+                }
+                return new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+            }
+        }
+
+        private bool _inputGradientPending;
+
+        /// <summary>dx = dgates W_ih for every position, with W_ih as of the latest backward pass.</summary>
+        private void ComputeInputGradient()
+        {
+            global::System.Span<float> ws = _workspace;
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0InputWeightCopy, 512), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), SequenceLength * BatchSize, InputSize, 64, false);
+        }
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<int> tokens)
@@ -327,15 +349,17 @@ namespace Demo
             global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), tokens, ws.Slice(L0TokenTable, VocabularySize * 64), 64);
             // Weight gradients for the whole window as GEMMs: dW_ih += dPᵀ E, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0TokenTable, VocabularySize * 64), p.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), g.Slice(WeightIhL0Offset, WeightIhL0Length), 64, 8, VocabularySize, true);
+            // Embedding gradient from the table too: dE[v] += dP[v] W_ih, the sum of dx over the positions holding v.
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0TokenTable, VocabularySize * 64), p.Slice(WeightIhL0Offset, WeightIhL0Length), g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), VocabularySize, 8, 64, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 64, 16, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 64), g.Slice(BiasIhL0Offset, BiasIhL0Length), VocabularySize);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 64), g.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
             // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.
-            // Input gradient: dx = dgates W_ih.
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 8), SequenceLength * BatchSize, 8, 64, false);
+            // Input gradient: deferred to InputGradient's first read, from this copy of W_ih.
+            p.Slice(WeightIhL0Offset, WeightIhL0Length).CopyTo(ws.Slice(L0InputWeightCopy, 512));
 
-            // Embedding rows receive the gradient of every position that looked them up.
-            global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), tokens, g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), InputSize);
+            // dx is computed when InputGradient is first read (the embedding gradient came from dP above).
+            _inputGradientPending = true;
         }
 
         /// <summary>

@@ -38,7 +38,7 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 8;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 314;
+        private const int WorkspaceSize = 332;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -50,8 +50,9 @@ namespace Demo
         private const int L0FinalHiddenGradient = 144;
         private const int L0GatesGradient = 156;
         private const int L0TokenTable = 204;
-        private const int OutputOffset = 234;
-        private const int OutputGradientOffset = 274;
+        private const int L0InputWeightCopy = 234;
+        private const int OutputOffset = 252;
+        private const int OutputGradientOffset = 292;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -266,7 +267,28 @@ namespace Demo
         }
 
         /// <summary>Gradient of the latest training loss with respect to the encoded inputs (embedded or one-hot), [T, B, I] time-major.</summary>
-        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+        /// <remarks>Computed on the first read after each backward pass (the training pass itself needs no dx), from that pass's gate gradients and weights.</remarks>
+        public global::System.ReadOnlySpan<float> InputGradient
+        {
+            get
+            {
+                if (_inputGradientPending)
+                {
+                    ComputeInputGradient();
+                    _inputGradientPending = false;
+                }
+                return new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+            }
+        }
+
+        private bool _inputGradientPending;
+
+        /// <summary>dx = dgates W_ih for every position, with W_ih as of the latest backward pass.</summary>
+        private void ComputeInputGradient()
+        {
+            global::System.Span<float> ws = _workspace;
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0InputWeightCopy, 18), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), SequenceLength * BatchSize, InputSize, 6, false);
+        }
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<int> tokens)
@@ -303,14 +325,16 @@ namespace Demo
             global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), tokens, ws.Slice(L0TokenTable, VocabularySize * 6), 6);
             // Weight gradients for the whole window as GEMMs: dW_ih += dPᵀ E, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0TokenTable, VocabularySize * 6), p.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), g.Slice(WeightIhL0Offset, WeightIhL0Length), 6, 3, VocabularySize, true);
+            // Embedding gradient from the table too: dE[v] += dP[v] W_ih, the sum of dx over the positions holding v.
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0TokenTable, VocabularySize * 6), p.Slice(WeightIhL0Offset, WeightIhL0Length), g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), VocabularySize, 3, 6, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 6, 6, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 6), g.Slice(BiasIhL0Offset, BiasIhL0Length), VocabularySize);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 6), g.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
-            // Input gradient: dx = dgates W_ih.
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 3), SequenceLength * BatchSize, 3, 6, false);
+            // Input gradient: deferred to InputGradient's first read, from this copy of W_ih.
+            p.Slice(WeightIhL0Offset, WeightIhL0Length).CopyTo(ws.Slice(L0InputWeightCopy, 18));
 
-            // Embedding rows receive the gradient of every position that looked them up.
-            global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), tokens, g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), InputSize);
+            // dx is computed when InputGradient is first read (the embedding gradient came from dP above).
+            _inputGradientPending = true;
         }
 
         /// <summary>

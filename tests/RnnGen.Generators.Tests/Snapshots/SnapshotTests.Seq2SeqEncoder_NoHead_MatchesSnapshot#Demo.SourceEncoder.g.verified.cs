@@ -35,7 +35,7 @@ namespace Demo
         /// <summary>An encoder takes no targets: its gradient arrives through FinalHiddenGradient.</summary>
         public const int TargetLength = 0;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 426;
+        private const int WorkspaceSize = 474;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -52,6 +52,7 @@ namespace Demo
         private const int L0Gates = 138;
         private const int L0GatesGradient = 234;
         private const int L0TokenTable = 330;
+        private const int L0InputWeightCopy = 426;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -263,7 +264,28 @@ namespace Demo
         }
 
         /// <summary>Gradient of the latest training loss with respect to the encoded inputs (embedded or one-hot), [T, B, I] time-major.</summary>
-        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+        /// <remarks>Computed on the first read after each backward pass (the training pass itself needs no dx), from that pass's gate gradients and weights.</remarks>
+        public global::System.ReadOnlySpan<float> InputGradient
+        {
+            get
+            {
+                if (_inputGradientPending)
+                {
+                    ComputeInputGradient();
+                    _inputGradientPending = false;
+                }
+                return new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+            }
+        }
+
+        private bool _inputGradientPending;
+
+        /// <summary>dx = dgates W_ih for every position, with W_ih as of the latest backward pass.</summary>
+        private void ComputeInputGradient()
+        {
+            global::System.Span<float> ws = _workspace;
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0InputWeightCopy, 48), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), SequenceLength * BatchSize, InputSize, 16, false);
+        }
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<int> tokens)
@@ -295,15 +317,17 @@ namespace Demo
             global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), tokens, ws.Slice(L0TokenTable, VocabularySize * 16), 16);
             // Weight gradients for the whole window as GEMMs: dW_ih += dPᵀ E, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0TokenTable, VocabularySize * 16), p.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), g.Slice(WeightIhL0Offset, WeightIhL0Length), 16, 3, VocabularySize, true);
+            // Embedding gradient from the table too: dE[v] += dP[v] W_ih, the sum of dx over the positions holding v.
+            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0TokenTable, VocabularySize * 16), p.Slice(WeightIhL0Offset, WeightIhL0Length), g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), VocabularySize, 3, 16, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 16, 4, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 16), g.Slice(BiasIhL0Offset, BiasIhL0Length), VocabularySize);
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 16), g.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
             // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.
-            // Input gradient: dx = dgates W_ih.
-            global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 3), SequenceLength * BatchSize, 3, 16, false);
+            // Input gradient: deferred to InputGradient's first read, from this copy of W_ih.
+            p.Slice(WeightIhL0Offset, WeightIhL0Length).CopyTo(ws.Slice(L0InputWeightCopy, 48));
 
-            // Embedding rows receive the gradient of every position that looked them up.
-            global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), tokens, g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), InputSize);
+            // dx is computed when InputGradient is first read (the embedding gradient came from dP above).
+            _inputGradientPending = true;
         }
 
         /// <summary>

@@ -153,6 +153,41 @@ public sealed class GradientCheckTests
         };
     }
 
+    // With a token table the backward pass leaves dx = dgates W_ih to InputGradient's first read, and takes the
+    // embedding gradient from dP W_ih instead of scattering dx: the read must still give that pass's dx after the
+    // weights change, and dE must still be dx summed per token.
+    [Fact]
+    public void InputGradient_TokenTable_IsThePassGradientAfterAnUpdate_AndSumsToTheEmbeddingGradient()
+    {
+        var eager = new FdBiLstmEmbedding(5);
+        var deferred = new FdBiLstmEmbedding(5);
+        var random = new RnnRandom(23);
+        int[] tokens = new int[FdBiLstmEmbedding.InputLength];
+        int[] classes = new int[FdBiLstmEmbedding.TargetLength];
+        for (int i = 0; i < tokens.Length; i++)
+            tokens[i] = random.NextInt(FdBiLstmEmbedding.VocabularySize);
+        for (int i = 0; i < classes.Length; i++)
+            classes[i] = random.NextInt(FdBiLstmEmbedding.OutputSize);
+
+        eager.ComputeGradients(tokens, classes);
+        float[] expected = eager.InputGradient.ToArray();
+        deferred.ComputeGradients(tokens, classes);
+        deferred.Parameters.GetValues("weight_ih_l0").Fill(0.5f);
+        deferred.Parameters.GetValues("weight_ih_l0_reverse").Fill(-0.5f);
+        deferred.Parameters.MarkValuesChanged();
+
+        Assert.Equal(expected, deferred.InputGradient.ToArray());
+        Assert.Equal(expected, deferred.InputGradient.ToArray());
+        int size = FdBiLstmEmbedding.InputSize;
+        double[] perToken = new double[FdBiLstmEmbedding.VocabularySize * size];
+        for (int position = 0; position < tokens.Length; position++)
+        {
+            for (int j = 0; j < size; j++)
+                perToken[tokens[position] * size + j] += expected[position * size + j];
+        }
+        RnnGen.Tests.Kernels.CellTestMath.AssertClose(perToken, eager.Parameters.GetGradients("embedding.weight"), 1e-5, "embedding.weight");
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void Gradients_EveryTensorInputAndState_MatchFiniteDifferences(string name)
