@@ -4,6 +4,7 @@ using RnnGen.Kernels;
 namespace RnnGen.Tests.Kernels;
 
 /// <summary>Products against an operand packed once (<see cref="Gemm.PackB"/>, <see cref="Gemm.PackTransposedB"/>).</summary>
+[Collection(KernelThreadingCollection.Name)]
 public sealed class GemmPackedTests
 {
     // Row counts around the 6-row tile and its 4- and 1-row tails, columns around the 16-wide micro-panel, and depths

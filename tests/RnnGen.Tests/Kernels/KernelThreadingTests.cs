@@ -3,6 +3,7 @@ using RnnGen.Kernels;
 
 namespace RnnGen.Tests.Kernels;
 
+[Collection(KernelThreadingCollection.Name)]
 public sealed class KernelThreadingTests
 {
     public enum Form { TransposedB, Plain, TransposedA }

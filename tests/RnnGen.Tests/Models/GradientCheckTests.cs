@@ -74,13 +74,19 @@ public partial class FdLstmPanels { }
 [Dense(3, Activation = DenseActivation.Softmax)]
 public partial class FdBiGruPanels { }
 
+[RnnModel(SequenceLength = 9, BatchSize = 4)]
+[Input(3)]
+[SimpleRnn(13)]
+[Dense(2)]
+public partial class FdRnnPanels { }
+
 /// <summary>
 /// Central finite differences of the loss agree with BPTT for every parameter tensor, the inputs and the initial
 /// states, on shapes with odd sizes (1, 3, 7, 17, 33).
 /// </summary>
 public sealed class GradientCheckTests
 {
-    public static TheoryData<string> Models => new() { "rnn_tanh", "rnn_relu", "lstm", "gru", "lstm_last", "gru_embedding", "bilstm_embedding", "gru_before_embedding", "rnn_embedding", "lstm_panels", "bigru_panels" };
+    public static TheoryData<string> Models => new() { "rnn_tanh", "rnn_relu", "lstm", "gru", "lstm_last", "gru_embedding", "bilstm_embedding", "gru_before_embedding", "rnn_embedding", "lstm_panels", "bigru_panels", "rnn_panels" };
 
     private static IRnnModel Create(string name) => name switch
     {
@@ -95,6 +101,7 @@ public sealed class GradientCheckTests
         "rnn_embedding" => new FdRnnEmbedding(19),
         "lstm_panels" => new FdLstmPanels(20),
         "bigru_panels" => new FdBiGruPanels(21),
+        "rnn_panels" => new FdRnnPanels(22),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
