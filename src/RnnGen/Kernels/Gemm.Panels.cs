@@ -41,7 +41,7 @@ public static partial class Gemm
     private static void PanelProduct(ref float a, nint aRow, nint aStep, bool packA, ref float b, nint ldb, bool transposedB,
         ref float c, int n, int k, int i0, int i1, int j0, int j1, bool accumulate)
     {
-        Span<float> panelBuffer = stackalloc float[MaxInnerBlock * PanelWidth];
+        Span<float> panelBuffer = stackalloc float[MaxInnerBlock * PairWidth];
         Span<float> blockBuffer = packA ? stackalloc float[MaxInnerBlock * BlockRows] : default;
         Span<float> edgeBuffer = stackalloc float[TileRows * PanelWidth];
         ref float panel = ref MemoryMarshal.GetReference(panelBuffer);
@@ -64,14 +64,15 @@ public static partial class Gemm
                 int rows = Math.Min(blockRows, i1 - ib);
                 if (packA)
                     PackRowStrips(ref Unsafe.Add(ref a, ib * aRow + p0 * aStep), aStep, ref block, rows, kc);
-                for (int j = j0; j < j1; j += PanelWidth)
+                for (int j = j0; j < j1;)
                 {
                     int cols = Math.Min(PanelWidth, n - j);
+                    bool pair = WideTiles && j + PairWidth <= j1;
                     ref float jPanel = ref panel;
                     if (prepacked)
                         jPanel = ref Unsafe.Add(ref panels, (nint)(j - j0) * kc);
                     else
-                        PackPanels(ref b, ldb, transposedB, n, p0, kc, j, j + cols, ref panel);
+                        PackPanels(ref b, ldb, transposedB, n, p0, kc, j, pair ? j + PairWidth : j + cols, ref panel);
                     int r = 0;
                     while (r < rows)
                     {
@@ -80,12 +81,15 @@ public static partial class Gemm
                         nint tileRow = packA ? 1 : aRow;
                         nint tileStep = packA ? group : aStep;
                         ref float cTile = ref Unsafe.Add(ref c, (nint)(ib + r) * n + j);
-                        if (cols == PanelWidth)
+                        if (pair)
+                            TilePair(group, ref aTile, tileRow, tileStep, ref jPanel, (nint)kc * PanelWidth, ref cTile, n, kc, load);
+                        else if (cols == PanelWidth)
                             Tile(group, ref aTile, tileRow, tileStep, ref jPanel, ref cTile, n, kc, load);
                         else
                             EdgeTile(group, ref aTile, tileRow, tileStep, ref jPanel, ref cTile, n, cols, ref edge, kc, load);
                         r += group;
                     }
+                    j += pair ? PairWidth : PanelWidth;
                 }
             }
         }

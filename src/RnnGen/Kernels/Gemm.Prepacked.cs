@@ -98,22 +98,26 @@ public static partial class Gemm
         {
             int kc = Math.Min(kBlock, k - p0);
             bool load = accumulate || p0 != 0;
-            for (int j = j0; j < j1; j += PanelWidth)
+            for (int j = j0; j < j1;)
             {
                 ref float panel = ref Unsafe.Add(ref packed, PanelOffset(n, p0, kc, j));
                 int cols = Math.Min(PanelWidth, n - j);
+                bool pair = WideTiles && j + PairWidth <= j1;
                 int r = i0;
                 while (r < i1)
                 {
                     int group = GroupRows(i1 - r);
                     ref float aTile = ref Unsafe.Add(ref a, (nint)r * k + p0);
                     ref float cTile = ref Unsafe.Add(ref c, (nint)r * n + j);
-                    if (cols == PanelWidth)
+                    if (pair)
+                        TilePair(group, ref aTile, k, 1, ref panel, (nint)kc * PanelWidth, ref cTile, n, kc, load);
+                    else if (cols == PanelWidth)
                         Tile(group, ref aTile, k, 1, ref panel, ref cTile, n, kc, load);
                     else
                         EdgeTile(group, ref aTile, k, 1, ref panel, ref cTile, n, cols, ref edge, kc, load);
                     r += group;
                 }
+                j += pair ? PairWidth : PanelWidth;
             }
         }
     }

@@ -19,6 +19,7 @@ public sealed class GemmPackedTests
     [InlineData(33, 25, 600)]
     [InlineData(7, 31, 321)]
     [InlineData(130, 65, 320)]
+    [InlineData(9, 80, 40)]
     public void MultiplyPacked_EitherPacking_EqualsSequentialFmaChain(int m, int n, int k)
     {
         var random = new RnnRandom((ulong)(m * 7 + n * 3 + k));
