@@ -15,14 +15,16 @@ namespace RnnGen.Benchmarks;
 /// Stdout gets one JSON line per case and nothing else, so scripts can parse it; progress goes to stderr.
 /// </summary>
 /// <remarks>
-/// Each case is warmed up (tiered JIT settles within the first few hundred calls), then timed in blocks of
+/// Each case is warmed up for at least half a second and at least 30 calls (the tiered JIT promotes a method after
+/// 30 calls, and a training step calls the generated pass methods once each: with 0.5 s alone, a 50 ms step was still
+/// settling from ~90 to ~50 ms per call during the first third of the timed blocks), then timed in blocks of
 /// about 10 ms; the figure is the median over blocks of the time per call, the same statistic as the anchors'
 /// torch_bench.py, so a noisy phase on this shared machine moves single blocks rather than the result.
 /// </remarks>
 internal static class QuickRunner
 {
     private const double WarmupSeconds = 0.5;
-    private const int MinWarmupCalls = 3;
+    private const int MinWarmupCalls = 30;
     private const double BlockSeconds = 0.01;
     private const double MeasureSeconds = 2.0;
     private const int MinBlocks = 7;

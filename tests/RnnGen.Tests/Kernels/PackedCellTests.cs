@@ -125,6 +125,8 @@ public sealed class PackedCellTests
         CellTestMath.AssertClose(CellTestMath.ToDouble(expected), gates, Tolerance, "gates");
     }
 
+    // The six-row groups run on AVX2, or on AVX-512 in gate pairs (a GRU's third gate alone) where Vector512 is
+    // accelerated; .ci/run repeats the kernel tests with AVX-512 off.
     [Theory]
     [InlineData(4, 32, 32)]
     [InlineData(3, 33, 7)]
