@@ -76,7 +76,7 @@ public static partial class Gemm
                     int r = 0;
                     while (r < rows)
                     {
-                        int group = GroupRows(rows - r);
+                        int group = pair && !packA ? PairGroupRows(rows - r) : GroupRows(rows - r);
                         ref float aTile = ref packA ? ref Unsafe.Add(ref block, r * kc) : ref Unsafe.Add(ref a, (ib + r) * aRow + p0 * aStep);
                         nint tileRow = packA ? 1 : aRow;
                         nint tileStep = packA ? group : aStep;

@@ -106,7 +106,7 @@ public static partial class Gemm
                 int r = i0;
                 while (r < i1)
                 {
-                    int group = GroupRows(i1 - r);
+                    int group = pair ? PairGroupRows(i1 - r) : GroupRows(i1 - r);
                     ref float aTile = ref Unsafe.Add(ref a, (nint)r * k + p0);
                     ref float cTile = ref Unsafe.Add(ref c, (nint)r * n + j);
                     if (pair)
