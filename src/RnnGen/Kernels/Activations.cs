@@ -61,5 +61,52 @@ internal static class Activations
     }
 
     /// <summary>Scalar <c>σ</c> for the tails of the vector loops.</summary>
+    /// <summary>Whether the 512-bit overloads run accelerated (the same condition as the GEMM's AVX-512 tiles).</summary>
+    public static bool IsWideSupported => Gemm.WideTiles;
+
+    // The 512-bit overloads repeat the 256-bit ones operation for operation, so every lane is bit-identical to them.
+
+    /// <summary><see cref="Exp(Vector256{float})"/> on sixteen lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        x = Avx512F.Min(Vector512.Create(ExpHigh), Avx512F.Max(Vector512.Create(ExpLow), x));
+        // RoundScale control 0x09: round toward −∞ to an integer, exceptions suppressed, as roundps 0x09.
+        Vector512<float> n = Avx512F.RoundScale(Avx512F.FusedMultiplyAdd(x, Vector512.Create(1.44269504088896341f), Vector512.Create(0.5f)), 0x09);
+        Vector512<float> r = Avx512F.FusedMultiplyAddNegated(n, Vector512.Create(0.693359375f), x);
+        r = Avx512F.FusedMultiplyAddNegated(n, Vector512.Create(-2.12194440e-4f), r);
+        Vector512<float> p = Vector512.Create(1.9875691500e-4f);
+        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.3981999507e-3f));
+        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073e-3f));
+        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894e-2f));
+        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
+        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
+        Vector512<float> y = Avx512F.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
+        Vector512<int> exponent = Avx512F.ConvertToVector512Int32(n) + Vector512.Create(127);
+        return y * Vector512.ShiftLeft(exponent, 23).AsSingle();
+    }
+
+    /// <summary><see cref="Sigmoid(Vector256{float})"/> on sixteen lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sigmoid(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Exp(-x));
+
+    /// <summary><see cref="Tanh(Vector256{float})"/> on sixteen lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Tanh(Vector512<float> x)
+    {
+        Vector512<float> sign = Vector512.Create(-0f);
+        Vector512<float> ax = Vector512.AndNot(x, sign);
+        Vector512<float> large = Vector512<float>.One - Vector512.Create(2f) / (Exp(ax + ax) + Vector512<float>.One);
+        Vector512<float> s = x * x;
+        Vector512<float> p = Vector512.Create(-5.70498872745e-3f);
+        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(2.06390887954e-2f));
+        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(-5.37397155531e-2f));
+        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(1.33314422036e-1f));
+        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(-3.33332819422e-1f));
+        Vector512<float> small = Avx512F.FusedMultiplyAdd(p * s, x, x);
+        Vector512<float> useLarge = Vector512.GreaterThanOrEqual(ax, Vector512.Create(0.625f));
+        return Vector512.ConditionalSelect(useLarge, large | (x & sign), small);
+    }
+
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 }

@@ -150,6 +150,20 @@ public static class GruCell
         ref float hp = ref MemoryMarshal.GetReference(hPrev);
         ref float hh = ref MemoryMarshal.GetReference(h);
         int j = 0;
+        if (Activations.IsWideSupported)
+        {
+            for (; j <= hidden - Vector512<float>.Count; j += Vector512<float>.Count)
+            {
+                nuint u = (nuint)j;
+                Vector512<float> rv = Activations.Sigmoid(Vector512.LoadUnsafe(ref r, u) + Vector512.LoadUnsafe(ref hr, u));
+                Vector512<float> zv = Activations.Sigmoid(Vector512.LoadUnsafe(ref z, u) + Vector512.LoadUnsafe(ref hz, u));
+                Vector512<float> nv = Activations.Tanh(Vector512.LoadUnsafe(ref n, u) + Vector512.LoadUnsafe(ref hn, u) * rv);
+                rv.StoreUnsafe(ref r, u);
+                zv.StoreUnsafe(ref z, u);
+                nv.StoreUnsafe(ref n, u);
+                ((Vector512.LoadUnsafe(ref hp, u) - nv) * zv + nv).StoreUnsafe(ref hh, u);
+            }
+        }
         for (; j <= hidden - Vector256<float>.Count; j += Vector256<float>.Count)
         {
             nuint u = (nuint)j;

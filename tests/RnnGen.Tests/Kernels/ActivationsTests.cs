@@ -32,6 +32,31 @@ public sealed class ActivationsTests
     public void Exp_Sweep_WithinRelativeToleranceInsideClamp() =>
         Check(Activations.Exp, x => Math.Exp(Math.Clamp(x, (double)-87.3f, (double)88.3f)), absoluteFloor: 0);
 
+    // The cell kernels take 16 lanes at a time where AVX-512 runs and finish a row on 8: both must agree exactly.
+    [Fact]
+    public void WideOverloads_SweepAndSpecialValues_EqualThe256BitOnesBitForBit()
+    {
+        if (!Activations.IsWideSupported)
+            return;
+        float[] values = [.. Sweep(), float.NaN, float.PositiveInfinity, float.NegativeInfinity];
+        int length = values.Length / 16 * 16;
+        for (int start = 0; start < length; start += 16)
+        {
+            Vector512<float> x = Vector512.Create(values.AsSpan(start, 16));
+            (Vector512<float> wide, Vector256<float> lower, Vector256<float> upper, string name)[] pairs =
+            [
+                (Activations.Exp(x), Activations.Exp(x.GetLower()), Activations.Exp(x.GetUpper()), "exp"),
+                (Activations.Sigmoid(x), Activations.Sigmoid(x.GetLower()), Activations.Sigmoid(x.GetUpper()), "sigmoid"),
+                (Activations.Tanh(x), Activations.Tanh(x.GetLower()), Activations.Tanh(x.GetUpper()), "tanh"),
+            ];
+            foreach (var (wide, lower, upper, name) in pairs)
+            {
+                Assert.True(wide.GetLower().AsInt32() == lower.AsInt32(), $"{name} at {start}: {wide.GetLower()} vs {lower}");
+                Assert.True(wide.GetUpper().AsInt32() == upper.AsInt32(), $"{name} at {start + 8}: {wide.GetUpper()} vs {upper}");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]
