@@ -1,7 +1,12 @@
 // Character-level language model on the King James Bible (Genesis to Ruth, 1 MB): an embedding, a stack of LSTM
 // layers and a softmax head, trained with Adam and stateful truncated BPTT (windows of T = 64 characters in 32
 // parallel streams, the hidden state carried from window to window). Prints progress, train and validation loss and
-// perplexity, and writes a text sample, the loss curve and checkpoints into --out.
+// perplexity, and writes a text sample, the loss curve and the best checkpoint into --out.
+//
+// The streams walk the corpus in order and the validation text follows the training text, so the validation loss
+// dips at the end of every epoch and rises again while the next one restarts at the streams' beginnings: a budget
+// that runs out mid-epoch would report that bump. The checkpoint therefore keeps the epoch with the lowest
+// validation loss, and the sample and the final figure come from it.
 //
 //   dotnet run -c Release --project samples/CharLm -- [--corpus file] [--hidden 128|256] [--layers 2|1]
 //                                                    [--minutes 8] [--seed 1] [--out out]
@@ -43,7 +48,8 @@ string checkpoint = Path.Combine(options.Out, "charlm.safetensors");
 var budget = Stopwatch.StartNew();
 long tokensSeen = 0;
 bool outOfTime = false;
-double validationLoss = double.NaN;
+double bestValidationLoss = double.PositiveInfinity;
+int bestEpoch = 0;
 for (int epoch = 1; !outOfTime; epoch++)
 {
     var progress = new ProgressBar((long)train.WindowCount * train.WindowElementCount);
@@ -70,18 +76,27 @@ for (int epoch = 1; !outOfTime; epoch++)
     else if (!outOfTime)
         progress.Complete(epochLoss / windows);
     double tokensPerSecond = (double)windows * train.WindowElementCount / Stopwatch.GetElapsedTime(epochStart).TotalSeconds;
-    validationLoss = trainer.EvaluateCrossEntropy(validation);
+    double validationLoss = trainer.EvaluateCrossEntropy(validation);
     curve.AddValidation(tokensSeen / 1e6, validationLoss);
     Console.WriteLine($"epoch {epoch}{(outOfTime ? " (stopped at the time budget)" : "")}: train loss {epochLoss / windows:F4} (ppl {Math.Exp(epochLoss / windows):F3}), validation loss {validationLoss:F4} (ppl {Math.Exp(validationLoss):F3}), {tokensPerSecond:F0} tokens/s, skipped steps {trainer.SkippedSteps}");
-    Checkpoint.Save(trainer, checkpoint, metadata);
+    if (validationLoss < bestValidationLoss)
+    {
+        bestValidationLoss = validationLoss;
+        bestEpoch = epoch;
+        Checkpoint.Save(trainer, checkpoint, metadata);
+    }
     curve.Save(Path.Combine(options.Out, "loss.svg"));
 }
+if (bestEpoch > 0)
+    Checkpoint.Load(trainer, checkpoint);
 
 string sample = Generate(model, vocabulary, prompt: "And God said", length: 600, temperature: 0.8f, seed: options.Seed);
 File.WriteAllText(Path.Combine(options.Out, "sample.txt"), sample);
 Console.WriteLine($"\nsample (temperature 0.8):\n{sample}\n");
 Console.WriteLine($"wrote charlm.safetensors, loss.svg and sample.txt to {Path.GetFullPath(options.Out)} after {budget.Elapsed.TotalMinutes:F1} min");
-Console.WriteLine($"validation perplexity: {Math.Exp(validationLoss):F3}");
+Console.WriteLine(bestEpoch > 0
+    ? $"validation perplexity: {Math.Exp(bestValidationLoss):F3} (epoch {bestEpoch}, the checkpoint kept)"
+    : "validation perplexity: none (no epoch had a finite validation loss)");
 
 // Feeds the prompt one character at a time, then samples each next character from the model's distribution
 // sharpened by the temperature, feeding it back in.
