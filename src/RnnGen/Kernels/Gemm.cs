@@ -20,7 +20,7 @@ namespace RnnGen.Kernels;
 [EditorBrowsable(EditorBrowsableState.Advanced)]
 public static partial class Gemm
 {
-    private static bool UseFma => Fma.IsSupported && Vector256.IsHardwareAccelerated;
+    internal static bool UseFma => Fma.IsSupported && Vector256.IsHardwareAccelerated;
 
     /// <summary>Computes <c>C[m×n] (+)= A[m×k] · B[n×k]ᵀ</c>, the forward projection <c>x · Wᵀ</c>.</summary>
     /// <param name="a">Left operand, <c>m × k</c>.</param>
