@@ -104,9 +104,12 @@ public static class LstmCell
         for (int b = start; b < end; b++)
         {
             Span<float> dRow = dGates.Slice(4 * hidden * b, 4 * hidden);
-            // tanh(c) is parked in the output-gate slot of dGates, which the fused loop reads before it overwrites.
-            TensorPrimitives.Tanh(c.Slice(hidden * b, hidden), dRow.Slice(3 * hidden, hidden));
-            BackwardRow(gates.Slice(4 * hidden * b, 4 * hidden), cPrev.Slice(hidden * b, hidden), dH.Slice(hidden * b, hidden), dC.Slice(hidden * b, hidden), dRow, hidden);
+            ReadOnlySpan<float> cRow = c.Slice(hidden * b, hidden);
+            // Without the vector activations, tanh(c) comes from the same library call as the forward pass's and is
+            // parked in the output-gate slot of dGates, which the loop reads before it overwrites.
+            if (!Activations.IsSupported)
+                TensorPrimitives.Tanh(cRow, dRow.Slice(3 * hidden, hidden));
+            BackwardRow(gates.Slice(4 * hidden * b, 4 * hidden), cPrev.Slice(hidden * b, hidden), cRow, dH.Slice(hidden * b, hidden), dC.Slice(hidden * b, hidden), dRow, hidden);
         }
     }
 
@@ -223,7 +226,9 @@ public static class LstmCell
             Unsafe.Add(ref cc, j) = Unsafe.Add(ref f, j) * Unsafe.Add(ref cp, j) + Unsafe.Add(ref i, j) * Unsafe.Add(ref g, j);
     }
 
-    private static void BackwardRow(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> dH, Span<float> dC, Span<float> dGates, int hidden)
+    // tanh(c) is recomputed here with the forward pass's own function (the vector activations, MathF on the tail), so
+    // the derivative uses exactly the tanh(c) that produced h; only the library path reads it from dGates.
+    private static void BackwardRow(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> dH, Span<float> dC, Span<float> dGates, int hidden)
     {
         ref float i = ref MemoryMarshal.GetReference(gates);
         ref float f = ref Unsafe.Add(ref i, hidden);
@@ -234,10 +239,29 @@ public static class LstmCell
         ref float dg = ref Unsafe.Add(ref di, 2 * hidden);
         ref float dOut = ref Unsafe.Add(ref di, 3 * hidden);
         ref float cp = ref MemoryMarshal.GetReference(cPrev);
+        ref float cc = ref MemoryMarshal.GetReference(c);
         ref float dh = ref MemoryMarshal.GetReference(dH);
         ref float dc = ref MemoryMarshal.GetReference(dC);
+        bool vector = Activations.IsSupported;
         int j = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (vector && Activations.IsWideSupported)
+        {
+            Vector512<float> one = Vector512<float>.One;
+            for (; j <= hidden - Vector512<float>.Count; j += Vector512<float>.Count)
+            {
+                nuint u = (nuint)j;
+                Vector512<float> iv = Vector512.LoadUnsafe(ref i, u), fv = Vector512.LoadUnsafe(ref f, u);
+                Vector512<float> gv = Vector512.LoadUnsafe(ref g, u), ov = Vector512.LoadUnsafe(ref o, u);
+                Vector512<float> tc = Activations.Tanh(Vector512.LoadUnsafe(ref cc, u)), dhv = Vector512.LoadUnsafe(ref dh, u);
+                Vector512<float> dcv = Vector512.LoadUnsafe(ref dc, u) + dhv * ov * (one - tc * tc);
+                (dcv * gv * iv * (one - iv)).StoreUnsafe(ref di, u);
+                (dcv * Vector512.LoadUnsafe(ref cp, u) * fv * (one - fv)).StoreUnsafe(ref df, u);
+                (dcv * iv * (one - gv * gv)).StoreUnsafe(ref dg, u);
+                (dhv * tc * ov * (one - ov)).StoreUnsafe(ref dOut, u);
+                (dcv * fv).StoreUnsafe(ref dc, u);
+            }
+        }
+        if (vector)
         {
             Vector256<float> one = Vector256<float>.One;
             for (; j <= hidden - Vector256<float>.Count; j += Vector256<float>.Count)
@@ -245,7 +269,7 @@ public static class LstmCell
                 nuint u = (nuint)j;
                 Vector256<float> iv = Vector256.LoadUnsafe(ref i, u), fv = Vector256.LoadUnsafe(ref f, u);
                 Vector256<float> gv = Vector256.LoadUnsafe(ref g, u), ov = Vector256.LoadUnsafe(ref o, u);
-                Vector256<float> tc = Vector256.LoadUnsafe(ref dOut, u), dhv = Vector256.LoadUnsafe(ref dh, u);
+                Vector256<float> tc = Activations.Tanh(Vector256.LoadUnsafe(ref cc, u)), dhv = Vector256.LoadUnsafe(ref dh, u);
                 Vector256<float> dcv = Vector256.LoadUnsafe(ref dc, u) + dhv * ov * (one - tc * tc);
                 (dcv * gv * iv * (one - iv)).StoreUnsafe(ref di, u);
                 (dcv * Vector256.LoadUnsafe(ref cp, u) * fv * (one - fv)).StoreUnsafe(ref df, u);
@@ -257,7 +281,7 @@ public static class LstmCell
         for (; j < hidden; j++)
         {
             float iv = Unsafe.Add(ref i, j), fv = Unsafe.Add(ref f, j), gv = Unsafe.Add(ref g, j), ov = Unsafe.Add(ref o, j);
-            float tc = Unsafe.Add(ref dOut, j), dhv = Unsafe.Add(ref dh, j);
+            float tc = vector ? MathF.Tanh(Unsafe.Add(ref cc, j)) : Unsafe.Add(ref dOut, j), dhv = Unsafe.Add(ref dh, j);
             float dcv = Unsafe.Add(ref dc, j) + dhv * ov * (1f - tc * tc);
             Unsafe.Add(ref di, j) = dcv * gv * iv * (1f - iv);
             Unsafe.Add(ref df, j) = dcv * Unsafe.Add(ref cp, j) * fv * (1f - fv);
