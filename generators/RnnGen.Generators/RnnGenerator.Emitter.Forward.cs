@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Linq;
 using RnnGen.Generators.Helpers;
 using RnnGen.Generators.Model;
@@ -175,6 +176,9 @@ public sealed partial class RnnGenerator
             string x = LayerInput(c, layer);
             int h = layer.HiddenSize, gw = layer.GateWidth, so = layer.StateSize;
             string direction = layer.Bidirectional ? (d.Reverse ? "Reverse direction, t = T-1 down to 0. " : "Forward direction. ") : "";
+            string bandMethod = $"{p}ForwardSteps";
+            string bandSummary = $"Layer {Int(layer.Index)}{(layer.Bidirectional ? (d.Reverse ? " reverse direction" : " forward direction") : "")}: the forward time loop";
+            long flops = 2L * c.Model.SequenceLength * c.Model.BatchSize * gw * so;
             string hPrevOf(StepIndex t) => Slot(p + "Hidden", p + "HiddenStride", t, d.Reverse ? 1 : 0);
             string hOutOf(StepIndex t) => Slot(p + "Hidden", p + "HiddenStride", t, d.Reverse ? 0 : 1);
             string cPrevOf(StepIndex t) => Slot(p + "Cell", p + "CellStride", t, d.Reverse ? 1 : 0);
@@ -196,9 +200,9 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, pre, packed: false,
                             $"// {direction}Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
                         WriteRecurrentPanels(c, layer, d, backward: false);
-                        ForEachStep(c, reverse: d.Reverse, t =>
+                        ForEachStep(c, d, d.Reverse, bandMethod, bandSummary, flops, t =>
                         {
-                            w.Line(RecurrentProduct(layer, d, hPrevOf(t), hOutOf(t), accumulate: true));
+                            w.Line(RecurrentProduct(layer, d, t, hPrevOf(t), hOutOf(t), accumulate: true));
                             w.Line($"{Kernels}.RnnCell.Activate({hOutOf(t)}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
                             Freeze(t);
                         });
@@ -212,7 +216,7 @@ public sealed partial class RnnGenerator
                             ? $"// {direction}Input projection for every step from the packed W_ih: gates_t = x_t W_ihᵀ + b_ih (the step kernel adds b_hh)."
                             : $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
                         WriteRecurrentPanels(c, layer, d, backward: false);
-                        ForEachStep(c, reverse: d.Reverse, t =>
+                        ForEachStep(c, d, d.Reverse, bandMethod, bandSummary, flops, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
                             string cellOutput = d.WeightHr is null ? hOutOf(t) : Slot(p + "Raw", p + "CellStride", t, 0);
@@ -222,11 +226,11 @@ public sealed partial class RnnGenerator
                             }
                             else
                             {
-                                w.Line(RecurrentProduct(layer, d, hPrevOf(t), gate, accumulate: true));
-                                w.Line($"{Kernels}.LstmCell.Forward({gate}, {cPrevOf(t)}, {cOutOf(t)}, {cellOutput}, BatchSize, {Int(h)});");
+                                w.Line(RecurrentProduct(layer, d, t, hPrevOf(t), gate, accumulate: true));
+                                w.Line($"{Kernels}.LstmCell.Forward({gate}, {cPrevOf(t)}, {cOutOf(t)}, {cellOutput}, {t.Batch}, {Int(h)});");
                             }
                             if (d.WeightHr is not null)
-                                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({cellOutput}, {Param(d.WeightHr)}, {hOutOf(t)}, BatchSize, {Int(so)}, {Int(h)}, false);");
+                                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({cellOutput}, {Param(d.WeightHr)}, {hOutOf(t)}, {t.Batch}, {Int(so)}, {Int(h)}, false);");
                             Freeze(t);
                         });
                         break;
@@ -239,7 +243,7 @@ public sealed partial class RnnGenerator
                             ? $"// {direction}Input projection for every step from the packed W_ih: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...))."
                             : $"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).", includeHiddenBias: false);
                         WriteRecurrentPanels(c, layer, d, backward: false);
-                        ForEachStep(c, reverse: d.Reverse, t =>
+                        ForEachStep(c, d, d.Reverse, bandMethod, bandSummary, flops, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
                             if (packed)
@@ -251,10 +255,10 @@ public sealed partial class RnnGenerator
                             else
                             {
                                 string gh = Slot(p + "HiddenGates", p + "GateStride", t, 0);
-                                w.Line(RecurrentProduct(layer, d, hPrevOf(t), gh, accumulate: false));
+                                w.Line(RecurrentProduct(layer, d, t, hPrevOf(t), gh, accumulate: false));
                                 if (d.BiasHh is not null)
-                                    w.Line($"{Kernels}.Gemm.AddRowVector({gh}, {Param(d.BiasHh)}, BatchSize);");
-                                w.Line($"{Kernels}.GruCell.Forward({gate}, {gh}, {hPrevOf(t)}, {hOutOf(t)}, BatchSize, {Int(h)});");
+                                    w.Line($"{Kernels}.Gemm.AddRowVector({gh}, {Param(d.BiasHh)}, {t.Batch});");
+                                w.Line($"{Kernels}.GruCell.Forward({gate}, {gh}, {hPrevOf(t)}, {hOutOf(t)}, {t.Batch}, {Int(h)});");
                             }
                             Freeze(t);
                         });
@@ -266,20 +270,20 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, gates, packed: false,
                             $"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih.", includeHiddenBias: false);
                         w.Line("// The hidden product is split: r and z read W_h{r,z} h + b_h{r,z}; n reads W_hn (r ⊙ h) + b_hn once r is known.");
-                        ForEachStep(c, reverse: d.Reverse, t =>
+                        ForEachStep(c, d, d.Reverse, bandMethod, bandSummary, flops, t =>
                         {
                             string ghRz = Slot(p + "HiddenGates", p + "CellStride", t, 0, 2);
                             string rh = Slot(p + "ResetHidden", p + "CellStride", t, 0);
                             string ng = Slot(p + "NewGate", p + "CellStride", t, 0);
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {ParamRows(d.WeightHh, 0, 2 * h, so)}, {ghRz}, BatchSize, {Int(2 * h)}, {Int(so)}, false);");
+                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({hPrevOf(t)}, {ParamRows(d.WeightHh, 0, 2 * h, so)}, {ghRz}, {t.Batch}, {Int(2 * h)}, {Int(so)}, false);");
                             if (d.BiasHh is not null)
-                                w.Line($"{Kernels}.Gemm.AddRowVector({ghRz}, {ParamRows(d.BiasHh, 0, 2 * h, 1)}, BatchSize);");
-                            w.Line($"{Kernels}.GruResetBeforeCell.Gates({gate}, {ghRz}, {hPrevOf(t)}, {rh}, BatchSize, {Int(h)});");
-                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({rh}, {ParamRows(d.WeightHh, 2 * h, h, so)}, {ng}, BatchSize, {Int(h)}, {Int(h)}, false);");
+                                w.Line($"{Kernels}.Gemm.AddRowVector({ghRz}, {ParamRows(d.BiasHh, 0, 2 * h, 1)}, {t.Batch});");
+                            w.Line($"{Kernels}.GruResetBeforeCell.Gates({gate}, {ghRz}, {hPrevOf(t)}, {rh}, {t.Batch}, {Int(h)});");
+                            w.Line($"{Kernels}.Gemm.MultiplyTransposedB({rh}, {ParamRows(d.WeightHh, 2 * h, h, so)}, {ng}, {t.Batch}, {Int(h)}, {Int(h)}, false);");
                             if (d.BiasHh is not null)
-                                w.Line($"{Kernels}.Gemm.AddRowVector({ng}, {ParamRows(d.BiasHh, 2 * h, h, 1)}, BatchSize);");
-                            w.Line($"{Kernels}.GruResetBeforeCell.Output({gate}, {ng}, {hPrevOf(t)}, {hOutOf(t)}, BatchSize, {Int(h)});");
+                                w.Line($"{Kernels}.Gemm.AddRowVector({ng}, {ParamRows(d.BiasHh, 2 * h, h, 1)}, {t.Batch});");
+                            w.Line($"{Kernels}.GruResetBeforeCell.Output({gate}, {ng}, {hPrevOf(t)}, {hOutOf(t)}, {t.Batch}, {Int(h)});");
                             Freeze(t);
                         });
                         break;
@@ -309,10 +313,10 @@ public sealed partial class RnnGenerator
         /// A step's product with W_hh into <paramref name="target"/>, on the packed panels when the layer has them:
         /// h_{t-1} W_hhᵀ forward, dgates W_hh (always accumulated into dh_{t-1}) backward.
         /// </summary>
-        private static string RecurrentProduct(LayerSpec layer, DirectionLayout d, string operand, string target, bool accumulate, bool backward = false)
+        private static string RecurrentProduct(LayerSpec layer, DirectionLayout d, StepIndex t, string operand, string target, bool accumulate, bool backward = false)
         {
             int columns = backward ? layer.StateSize : layer.GateWidth, depth = backward ? layer.GateWidth : layer.StateSize;
-            string shape = $"BatchSize, {Int(columns)}, {Int(depth)}, {(accumulate ? "true" : "false")}";
+            string shape = $"{t.Batch}, {Int(columns)}, {Int(depth)}, {(accumulate ? "true" : "false")}";
             if (d.RecurrentPanels >= 0)
                 return $"{Kernels}.Gemm.MultiplyPacked({operand}, {RecurrentPanels(layer, d, backward)}, {target}, {shape});";
             return $"{Kernels}.Gemm.{(backward ? "Multiply" : "MultiplyTransposedB")}({operand}, {Param(d.WeightHh)}, {target}, {shape});";
@@ -505,8 +509,15 @@ public sealed partial class RnnGenerator
         private static string Slot(string buffer, string stride, StepIndex t, int shift, int strides = 1)
         {
             string width = strides == 1 ? stride : $"{Int(strides)} * {stride}";
-            return $"ws.Slice({StepStart(buffer, width, t.Plus(shift))}, {width})";
+            return Block(t, StepStart(buffer, width, t.Plus(shift)), width);
         }
+
+        /// <summary>
+        /// The <c>[BatchSize, width / BatchSize]</c> block at <paramref name="start"/>: all of it, or inside a band method
+        /// (see <see cref="ForEachStep"/>) only the band's rows.
+        /// </summary>
+        private static string Block(StepIndex t, string start, string width) =>
+            t.Banded ? $"BandRows({start}, {width}, first, rows)" : $"ws.Slice({start}, {width})";
 
         /// <summary>Elements [offset, offset + length) of slot <c>t + 0</c> of a per-step buffer.</summary>
         private static string SlotPart(string buffer, string stride, StepIndex t, int offset, int length) =>
@@ -516,8 +527,40 @@ public sealed partial class RnnGenerator
         private static string StepStart(string buffer, string width, string index) =>
             index == "0" ? buffer : $"{buffer} + {index} * {width}";
 
-        /// <summary>Writes <paramref name="body"/> for every time step, unrolled or as a loop (see <see cref="Limits.UnrollBudget"/>).</summary>
-        private static void ForEachStep(EmitContext c, bool reverse, Action<StepIndex> body)
+        /// <summary>
+        /// Writes <paramref name="body"/> for every time step, unrolled or as a loop (see <see cref="Limits.UnrollBudget"/>).
+        /// When the direction's steps run on the packed recurrent panels (<see cref="Bands"/>) they go into a method of
+        /// their own, <paramref name="bandMethod"/>, over a band of batch rows: rows never read one another, so
+        /// <c>KernelThreading.ForEachBatchBand</c> can run the whole time loop as one band per thread, handing work over
+        /// once instead of at every step's product and cell.
+        /// </summary>
+        /// <param name="flops">Operations of the loop's recurrent products, which decide whether splitting pays.</param>
+        private static void ForEachStep(EmitContext c, DirectionLayout d, bool reverse, string bandMethod, string bandSummary, long flops, Action<StepIndex> body)
+        {
+            SourceWriter w = c.Writer;
+            bool banded = Bands(d);
+            if (!banded)
+            {
+                WriteSteps(c, reverse, banded, body);
+                return;
+            }
+            w.Line($"// Batch rows never read one another: the time loop runs in bands of rows, one per thread under KernelThreading.Enable ({bandMethod}).");
+            w.Line($"RunStepBands({Int(c.BandLoops.Count)}, {flops.ToString(CultureInfo.InvariantCulture)}L);");
+            SourceWriter.Diversion diversion = w.Divert(0);
+            using (diversion)
+                WriteSteps(c, reverse, banded, body);
+            c.BandLoops.Add(new BandLoop(bandMethod, bandSummary, diversion.Text));
+        }
+
+        /// <summary>
+        /// Whether a direction's time loops run in bands of batch rows: only on the packed recurrent panels (batches, at
+        /// least <see cref="Limits.RecurrentPanelSteps"/> steps, not the reset-before GRU) and without an LSTM projection.
+        /// Those products compute every element of C the same way for any number of rows, so a band gives bit-for-bit
+        /// the rows the whole batch would; the unpacked products pick a different summation for a few rows.
+        /// </summary>
+        private static bool Bands(DirectionLayout d) => d.RecurrentPanels >= 0 && d.WeightHr is null;
+
+        private static void WriteSteps(EmitContext c, bool reverse, bool banded, Action<StepIndex> body)
         {
             SourceWriter w = c.Writer;
             int steps = c.Model.SequenceLength;
@@ -527,13 +570,82 @@ public sealed partial class RnnGenerator
                 {
                     int t = reverse ? steps - 1 - i : i;
                     w.Line($"// t = {Int(t)}");
-                    body(new StepIndex(t));
+                    body(new StepIndex(t, banded));
                 }
                 return;
             }
             string header = reverse ? "for (int t = SequenceLength - 1; t >= 0; t--)" : "for (int t = 0; t < SequenceLength; t++)";
             using (w.Block(header))
-                body(new StepIndex(null));
+                body(new StepIndex(null, banded));
+        }
+
+        /// <summary>
+        /// Writes the band methods that <see cref="ForEachStep"/> collected, the <c>RunStepBands</c> dispatcher and the
+        /// <c>BandRows</c> slicer they use.
+        /// </summary>
+        private static void WriteStepBands(EmitContext c)
+        {
+            if (c.BandLoops.Count == 0)
+                return;
+            SourceWriter w = c.Writer;
+            string model = c.Model.Type.Name;
+            w.Line("/// <summary>Runs time loop <paramref name=\"loop\"/> over the batch in bands of rows (see <see cref=\"global::RnnGen.Kernels.KernelThreading.ForEachBatchBand\"/>).</summary>");
+            using (w.Block("private void RunStepBands(int loop, long flops)"))
+            {
+                w.Line("var bands = new StepBands(this, loop);");
+                w.Line($"{Kernels}.KernelThreading.ForEachBatchBand(ref bands, BatchSize, flops);");
+            }
+            w.Line();
+            w.Line("/// <summary>Rows [first, first + count) of the [BatchSize, stride / BatchSize] workspace block at <paramref name=\"offset\"/>.</summary>");
+            w.Line($"private {Span} BandRows(int offset, int stride, int first, int count) => new {Span}(_workspace, offset + first * (stride / BatchSize), count * (stride / BatchSize));");
+            w.Line();
+            w.Line("/// <summary>One of the time loops, as a job over bands of batch rows.</summary>");
+            using (w.Block($"private readonly struct StepBands : {Kernels}.KernelThreading.IBatchBandJob"))
+            {
+                w.Line($"private readonly {model} _model;");
+                w.Line("private readonly int _loop;");
+                w.Line();
+                using (w.Block($"public StepBands({model} model, int loop)"))
+                {
+                    w.Line("_model = model;");
+                    w.Line("_loop = loop;");
+                }
+                w.Line();
+                using (w.Block("public void Run(int first, int rows)"))
+                {
+                    using (w.Block("switch (_loop)"))
+                    {
+                        for (int i = 0; i < c.BandLoops.Count; i++)
+                        {
+                            w.Line($"case {Int(i)}:");
+                            w.Indent();
+                            w.Line($"_model.{c.BandLoops[i].Method}(first, rows);");
+                            w.Line("break;");
+                            w.Unindent();
+                        }
+                    }
+                }
+            }
+            foreach (BandLoop loop in c.BandLoops)
+            {
+                w.Line();
+                w.Line($"/// <summary>{loop.Summary}, for batch rows [first, first + rows).</summary>");
+                using (w.Block($"private void {loop.Method}(int first, int rows)"))
+                {
+                    w.Line($"{Span} ws = _workspace;");
+                    if (loop.Steps.Contains("p.Slice("))
+                        w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
+                    if (loop.Steps.Contains("lengths"))
+                        w.Line($"{IntSpan} lengths = new {IntSpan}(_intWorkspace, first, rows);");
+                    foreach (string line in loop.Steps.TrimEnd('\n').Split('\n'))
+                    {
+                        if (line.Length == 0)
+                            w.Line();
+                        else
+                            w.Line(line);
+                    }
+                }
+            }
         }
 
         /// <summary>A time step: a literal when unrolled, the loop variable <c>t</c> otherwise.</summary>
@@ -541,7 +653,17 @@ public sealed partial class RnnGenerator
         {
             private readonly int? _literal;
 
-            public StepIndex(int? literal) => _literal = literal;
+            public StepIndex(int? literal, bool banded)
+            {
+                _literal = literal;
+                Banded = banded;
+            }
+
+            /// <summary>Whether the step is written inside a band method, over batch rows [first, first + rows).</summary>
+            public bool Banded { get; }
+
+            /// <summary>The rows a step's kernels run on.</summary>
+            public string Batch => Banded ? "rows" : "BatchSize";
 
             public string Plus(int shift)
             {

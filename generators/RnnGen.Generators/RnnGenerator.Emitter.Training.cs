@@ -313,8 +313,11 @@ public sealed partial class RnnGenerator
                 w.Line("// Past a sequence's end the state was copied forward, so its gradient flows straight back (Sequence.PassThrough).");
 
             WriteRecurrentPanels(c, layer, d, backward: true);
-            ForEachStep(c, reverse: !d.Reverse, t =>
+            string bandSummary = $"Layer {Int(layer.Index)}{(layer.Bidirectional ? (d.Reverse ? " reverse direction" : " forward direction") : "")}: back through time";
+            long flops = 2L * c.Model.SequenceLength * c.Model.BatchSize * gw * so;
+            ForEachStep(c, d, !d.Reverse, $"{p}BackwardSteps", bandSummary, flops, t =>
             {
+                string dCellRows = Block(t, p + "CellGradient", p + "CellStride");
                 string dG = Slot(p + "GatesGradient", p + "GateStride", t, 0);
                 string dh = dhOf(t), dhPrev = dhPrevOf(t);
                 if (varlen)
@@ -323,33 +326,33 @@ public sealed partial class RnnGenerator
                 {
                     case CellKind.SimpleRnn:
                         w.Line($"{Kernels}.RnnCell.Backward({hOutOf(t)}, {dh}, {dG}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
-                        w.Line(RecurrentProduct(layer, d, dG, dhPrev, accumulate: true, backward: true));
+                        w.Line(RecurrentProduct(layer, d, t, dG, dhPrev, accumulate: true, backward: true));
                         break;
                     case CellKind.Lstm:
                         {
-                            string save = $"ws.Slice({p}CellGradientSave, {p}CellStride)";
+                            string save = Block(t, p + "CellGradientSave", p + "CellStride");
                             if (varlen)
-                                w.Line($"{Kernels}.Sequence.CopyFrozenRows({dCell}, {save}, lengths, {t.Plus(0)}, {Int(h)});");
+                                w.Line($"{Kernels}.Sequence.CopyFrozenRows({dCellRows}, {save}, lengths, {t.Plus(0)}, {Int(h)});");
                             string dRaw = dh;
                             if (d.WeightHr is not null)
                             {
-                                dRaw = $"ws.Slice({p}RawGradient, {p}CellStride)";
-                                w.Line($"{Kernels}.Gemm.Multiply({dh}, {Param(d.WeightHr)}, {dRaw}, BatchSize, {Int(h)}, {Int(so)}, false);");
+                                dRaw = Block(t, p + "RawGradient", p + "CellStride");
+                                w.Line($"{Kernels}.Gemm.Multiply({dh}, {Param(d.WeightHr)}, {dRaw}, {t.Batch}, {Int(h)}, {Int(so)}, false);");
                             }
-                            w.Line($"{Kernels}.LstmCell.Backward({Slot(p + "Gates", p + "GateStride", t, 0)}, {cPrevOf(t)}, {cOutOf(t)}, {dRaw}, {dCell}, {dG}, BatchSize, {Int(h)});");
+                            w.Line($"{Kernels}.LstmCell.Backward({Slot(p + "Gates", p + "GateStride", t, 0)}, {cPrevOf(t)}, {cOutOf(t)}, {dRaw}, {dCellRows}, {dG}, {t.Batch}, {Int(h)});");
                             if (varlen)
                             {
                                 w.Line($"{Kernels}.Sequence.ClearFrozenRows({dG}, lengths, {t.Plus(0)}, {Int(gw)});");
-                                w.Line($"{Kernels}.Sequence.CopyFrozenRows({save}, {dCell}, lengths, {t.Plus(0)}, {Int(h)});");
+                                w.Line($"{Kernels}.Sequence.CopyFrozenRows({save}, {dCellRows}, lengths, {t.Plus(0)}, {Int(h)});");
                             }
-                            w.Line(RecurrentProduct(layer, d, dG, dhPrev, accumulate: true, backward: true));
+                            w.Line(RecurrentProduct(layer, d, t, dG, dhPrev, accumulate: true, backward: true));
                             break;
                         }
                     case CellKind.Gru when layer.ResetAfter:
                         {
                             string dGh = Slot(p + "HiddenGatesGradient", p + "GateStride", t, 0);
-                            w.Line($"{Kernels}.GruCell.Backward({Slot(p + "Gates", p + "GateStride", t, 0)}, {Slot(p + "HiddenGates", p + "GateStride", t, 0)}, {hPrevOf(t)}, {dh}, {dG}, {dGh}, {dhPrev}, BatchSize, {Int(h)});");
-                            w.Line(RecurrentProduct(layer, d, dGh, dhPrev, accumulate: true, backward: true));
+                            w.Line($"{Kernels}.GruCell.Backward({Slot(p + "Gates", p + "GateStride", t, 0)}, {Slot(p + "HiddenGates", p + "GateStride", t, 0)}, {hPrevOf(t)}, {dh}, {dG}, {dGh}, {dhPrev}, {t.Batch}, {Int(h)});");
+                            w.Line(RecurrentProduct(layer, d, t, dGh, dhPrev, accumulate: true, backward: true));
                             break;
                         }
                     default:
@@ -357,11 +360,11 @@ public sealed partial class RnnGenerator
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
                             string dNg = Slot(p + "NewGateGradient", p + "CellStride", t, 0);
                             string dGhRz = Slot(p + "HiddenGatesGradient", p + "CellStride", t, 0, 2);
-                            string dRh = $"ws.Slice({p}ResetHiddenGradient, {p}CellStride)";
-                            w.Line($"{Kernels}.GruResetBeforeCell.BackwardOutput({gate}, {hPrevOf(t)}, {dh}, {dG}, {dNg}, {dhPrev}, BatchSize, {Int(h)});");
-                            w.Line($"{Kernels}.Gemm.Multiply({dNg}, {ParamRows(d.WeightHh, 2 * h, h, so)}, {dRh}, BatchSize, {Int(h)}, {Int(h)}, false);");
-                            w.Line($"{Kernels}.GruResetBeforeCell.BackwardReset({gate}, {hPrevOf(t)}, {dRh}, {dG}, {dGhRz}, {dhPrev}, BatchSize, {Int(h)});");
-                            w.Line($"{Kernels}.Gemm.Multiply({dGhRz}, {ParamRows(d.WeightHh, 0, 2 * h, so)}, {dhPrev}, BatchSize, {Int(so)}, {Int(2 * h)}, true);");
+                            string dRh = Block(t, p + "ResetHiddenGradient", p + "CellStride");
+                            w.Line($"{Kernels}.GruResetBeforeCell.BackwardOutput({gate}, {hPrevOf(t)}, {dh}, {dG}, {dNg}, {dhPrev}, {t.Batch}, {Int(h)});");
+                            w.Line($"{Kernels}.Gemm.Multiply({dNg}, {ParamRows(d.WeightHh, 2 * h, h, so)}, {dRh}, {t.Batch}, {Int(h)}, {Int(h)}, false);");
+                            w.Line($"{Kernels}.GruResetBeforeCell.BackwardReset({gate}, {hPrevOf(t)}, {dRh}, {dG}, {dGhRz}, {dhPrev}, {t.Batch}, {Int(h)});");
+                            w.Line($"{Kernels}.Gemm.Multiply({dGhRz}, {ParamRows(d.WeightHh, 0, 2 * h, so)}, {dhPrev}, {t.Batch}, {Int(so)}, {Int(2 * h)}, true);");
                             break;
                         }
                 }

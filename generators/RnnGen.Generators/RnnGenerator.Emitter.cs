@@ -62,6 +62,11 @@ public sealed partial class RnnGenerator
                     w.Line();
                     WriteStep(context);
                 }
+                if (context.BandLoops.Count > 0)
+                {
+                    w.Line();
+                    WriteStepBands(context);
+                }
                 w.Line();
                 WriteValidation(context);
             }
@@ -396,6 +401,9 @@ public sealed partial class RnnGenerator
         internal static string Float(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
 
         /// <summary>State shared while one model is emitted.</summary>
+        /// <summary>A time loop moved into a method over a band of batch rows: its name, doc summary and step statements.</summary>
+        private sealed record BandLoop(string Method, string Summary, string Steps);
+
         private sealed class EmitContext
         {
             public EmitContext(ModelSpec model, BufferLayout layout, SourceWriter writer)
@@ -425,6 +433,9 @@ public sealed partial class RnnGenerator
             public bool Unrolled { get; }
 
             public bool HasLstm { get; }
+
+            /// <summary>Time loops written as band methods so far (see <see cref="ForEachStep"/>), in emission order.</summary>
+            public List<BandLoop> BandLoops { get; } = new();
 
             public bool IsClassifier => Model.Head is { Activation: HeadActivation.Softmax };
 

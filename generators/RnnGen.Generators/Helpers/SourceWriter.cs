@@ -7,7 +7,7 @@ namespace RnnGen.Generators.Helpers;
 internal sealed class SourceWriter
 {
     private const string IndentUnit = "    ";
-    private readonly StringBuilder _builder = new();
+    private StringBuilder _builder = new();
     private int _indent;
 
     public void Line() => _builder.Append('\n');
@@ -32,7 +32,42 @@ internal sealed class SourceWriter
         return new BlockScope(this);
     }
 
+    /// <summary>
+    /// Writes the next lines into a separate buffer, at <paramref name="indent"/> levels, until the scope is disposed;
+    /// the scope's <see cref="Diversion.Text"/> then holds them. Lets one emitter write code that belongs elsewhere.
+    /// </summary>
+    public Diversion Divert(int indent)
+    {
+        var diversion = new Diversion(this, _builder, _indent);
+        _builder = new StringBuilder();
+        _indent = indent;
+        return diversion;
+    }
+
     public override string ToString() => _builder.ToString();
+
+    internal sealed class Diversion : IDisposable
+    {
+        private readonly SourceWriter _writer;
+        private readonly StringBuilder _saved;
+        private readonly int _savedIndent;
+
+        public Diversion(SourceWriter writer, StringBuilder saved, int savedIndent)
+        {
+            _writer = writer;
+            _saved = saved;
+            _savedIndent = savedIndent;
+        }
+
+        public string Text { get; private set; } = "";
+
+        public void Dispose()
+        {
+            Text = _writer._builder.ToString();
+            _writer._builder = _saved;
+            _writer._indent = _savedIndent;
+        }
+    }
 
     internal readonly struct BlockScope : IDisposable
     {

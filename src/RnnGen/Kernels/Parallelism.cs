@@ -6,14 +6,16 @@ using System.Threading;
 namespace RnnGen.Kernels;
 
 /// <summary>
-/// Opt-in intra-op parallelism for the large matrix products of <see cref="Gemm"/>. Parallelism applies only on a
-/// thread that entered an <see cref="Enable"/> scope, so concurrent inference on other threads (for example many
-/// <c>Step</c> calls on separate states) never contends for workers it did not ask for.
+/// Opt-in intra-op parallelism for the large matrix products of <see cref="Gemm"/>, the cell kernels and the time loops
+/// of generated models. Parallelism applies only on a thread that entered an <see cref="Enable"/> scope, so concurrent
+/// inference on other threads (for example many <c>Step</c> calls on separate states) never contends for workers it did
+/// not ask for.
 /// </summary>
 /// <remarks>
 /// <para>Results are bit-identical to single-threaded ones: a product is split into bands of rows of <c>C</c> whose
 /// edges fall on the row-group boundaries of the micro-kernels, so every element is computed by the same kernel with
-/// the same summation order, and no reduction is reordered.</para>
+/// the same summation order, and no reduction is reordered. A generated model's time loop is split into bands of batch
+/// rows (<see cref="ForEachBatchBand"/>) only where its kernels compute each row the same way for any band.</para>
 /// <para>The workers are persistent background threads created on first use. A worker spins briefly after each job
 /// and then blocks, so an idle process burns no CPU. Handing out a job allocates nothing and uses neither
 /// <see cref="System.Threading.Tasks.Task"/> nor the thread pool. The workers serve one product at a time: a thread
@@ -99,6 +101,68 @@ public static class KernelThreading
         return TryRun(ref bands, parts);
     }
 
+    /// <summary>
+    /// Work over the rows of a batch that never read one another, such as one time loop of a recurrent layer: generated
+    /// models implement it and hand it to <see cref="ForEachBatchBand"/>.
+    /// </summary>
+    public interface IBatchBandJob
+    {
+        /// <summary>Runs batch rows [<paramref name="first"/>, <paramref name="first"/> + <paramref name="rows"/>).</summary>
+        /// <param name="first">The first row of the band.</param>
+        /// <param name="rows">Rows in the band, at least 1.</param>
+        void Run(int first, int rows);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="job"/> over <paramref name="batchSize"/> independent rows: as one band of rows per thread when
+    /// the calling thread entered an <see cref="Enable"/> scope and the work outweighs the hand-off, otherwise as one
+    /// band on the calling thread. Kernels called inside a band run on that band's thread alone.
+    /// </summary>
+    /// <remarks>
+    /// A time loop split this way hands work to the other threads once, where splitting each step's product and cell
+    /// hands it over twice per step. Every row is computed by the same kernels in the same order either way, so the
+    /// results are bit-identical for any thread count.
+    /// </remarks>
+    /// <param name="job">The work; a struct, so handing it over allocates nothing.</param>
+    /// <param name="batchSize">Rows of the batch, at least 1.</param>
+    /// <param name="flops">Floating-point operations of the whole job, which decide whether it is worth splitting.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive or <paramref name="flops"/> is negative.</exception>
+    public static void ForEachBatchBand<TJob>(ref TJob job, int batchSize, long flops) where TJob : struct, IBatchBandJob
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(flops);
+        int parts = Math.Min(PartsFor(flops), batchSize);
+        if (parts > 1)
+        {
+            var bands = new BatchBands<TJob> { Job = job, Rows = batchSize };
+            if (TryRun(ref bands, parts))
+                return;
+        }
+        job.Run(0, batchSize);
+    }
+
+    // Part p of n takes rows [rows·p/n, rows·(p+1)/n) and runs them with splitting turned off on its thread.
+    private struct BatchBands<TJob> : IParallelJob where TJob : struct, IBatchBandJob
+    {
+        public TJob Job;
+        public int Rows;
+
+        public void Run(int part, int parts)
+        {
+            int first = (int)((long)Rows * part / parts), end = (int)((long)Rows * (part + 1) / parts);
+            int threads = t_threads;
+            t_threads = 1;
+            try
+            {
+                Job.Run(first, end - first);
+            }
+            finally
+            {
+                t_threads = threads;
+            }
+        }
+    }
+
     /// <summary>Work on independent rows, any band of which can run on any thread.</summary>
     internal interface IRowJob
     {
@@ -129,7 +193,7 @@ public static class KernelThreading
     internal static bool TryRun<TJob>(ref TJob job, int parts) where TJob : struct, IParallelJob =>
         WorkerPool.TryRun(ref job, parts);
 
-    /// <summary>A job split into parts that write disjoint memory. Implementations are unmanaged structs of pointers and sizes.</summary>
+    /// <summary>A job split into parts that write disjoint memory. Implementations are structs of pointers, sizes and at most an object reference.</summary>
     internal interface IParallelJob
     {
         /// <summary>Runs part <paramref name="part"/> of <paramref name="parts"/>.</summary>
@@ -180,6 +244,8 @@ public static class KernelThreading
             }
             finally
             {
+                // A band job holds its model; the slot must not keep it alive.
+                Slot<TJob>.Job = default;
                 Volatile.Write(ref s_owner, 0);
             }
         }

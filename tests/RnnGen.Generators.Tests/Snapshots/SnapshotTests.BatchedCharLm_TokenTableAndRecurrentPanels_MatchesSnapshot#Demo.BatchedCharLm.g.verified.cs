@@ -262,11 +262,8 @@ namespace Demo
             global::RnnGen.Kernels.Embedding.Gather(ws.Slice(L0TokenTable, VocabularySize * 64), tokens, ws.Slice(L0Gates, SequenceLength * L0GateStride), 64);
             // W_hhᵀ packed once into GEMM panels for h W_hhᵀ; every step multiplies by the panels in place.
             global::RnnGen.Kernels.Gemm.PackTransposedB(p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0RecurrentPanels, 1024), 64, 16);
-            for (int t = 0; t < SequenceLength; t++)
-            {
-                global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L0Hidden + t * L0HiddenStride, L0HiddenStride), ws.Slice(L0RecurrentPanels, 1024), ws.Slice(L0Gates + t * L0GateStride, L0GateStride), BatchSize, 64, 16, true);
-                global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), ws.Slice(L0Cell + t * L0CellStride, L0CellStride), ws.Slice(L0Cell + (t + 1) * L0CellStride, L0CellStride), ws.Slice(L0Hidden + (t + 1) * L0HiddenStride, L0HiddenStride), BatchSize, 16);
-            }
+            // Batch rows never read one another: the time loop runs in bands of rows, one per thread under KernelThreading.Enable (L0ForwardSteps).
+            RunStepBands(0, 327680L);
 
             // Head on every step in one GEMM: y_t = h_t W_headᵀ + b_head.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), SequenceLength * BatchSize, OutputSize, 16, false);
@@ -339,11 +336,8 @@ namespace Demo
             ws.Slice(L0FinalCellGradient, L0CellStride).CopyTo(ws.Slice(L0CellGradient, L0CellStride));
             // W_hh packed once into GEMM panels for dgates W_hh; every step multiplies by the panels in place.
             global::RnnGen.Kernels.Gemm.PackB(p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0RecurrentPanels, 1024), 16, 64);
-            for (int t = SequenceLength - 1; t >= 0; t--)
-            {
-                global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), ws.Slice(L0Cell + t * L0CellStride, L0CellStride), ws.Slice(L0Cell + (t + 1) * L0CellStride, L0CellStride), ws.Slice(L0HiddenGradient + (t + 1) * L0HiddenStride, L0HiddenStride), ws.Slice(L0CellGradient, L0CellStride), ws.Slice(L0GatesGradient + t * L0GateStride, L0GateStride), BatchSize, 16);
-                global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L0GatesGradient + t * L0GateStride, L0GateStride), ws.Slice(L0RecurrentPanels, 1024), ws.Slice(L0HiddenGradient + t * L0HiddenStride, L0HiddenStride), BatchSize, 16, 64, true);
-            }
+            // Batch rows never read one another: the time loop runs in bands of rows, one per thread under KernelThreading.Enable (L0BackwardSteps).
+            RunStepBands(1, 327680L);
             // Token table: dP[v] = Σ dgates over the positions holding token v, so dW_ih += dPᵀ E over V rows instead of T·B.
             ws.Slice(L0TokenTable, VocabularySize * 64).Clear();
             global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), tokens, ws.Slice(L0TokenTable, VocabularySize * 64), 64);
@@ -440,6 +434,64 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 16), p.Slice(HeadWeightOffset, HeadWeightLength), output, 1, OutputSize, 16, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(output, p.Slice(HeadBiasOffset, HeadBiasLength), 1);
             global::RnnGen.Losses.Softmax(output, OutputSize);
+        }
+
+        /// <summary>Runs time loop <paramref name="loop"/> over the batch in bands of rows (see <see cref="global::RnnGen.Kernels.KernelThreading.ForEachBatchBand"/>).</summary>
+        private void RunStepBands(int loop, long flops)
+        {
+            var bands = new StepBands(this, loop);
+            global::RnnGen.Kernels.KernelThreading.ForEachBatchBand(ref bands, BatchSize, flops);
+        }
+
+        /// <summary>Rows [first, first + count) of the [BatchSize, stride / BatchSize] workspace block at <paramref name="offset"/>.</summary>
+        private global::System.Span<float> BandRows(int offset, int stride, int first, int count) => new global::System.Span<float>(_workspace, offset + first * (stride / BatchSize), count * (stride / BatchSize));
+
+        /// <summary>One of the time loops, as a job over bands of batch rows.</summary>
+        private readonly struct StepBands : global::RnnGen.Kernels.KernelThreading.IBatchBandJob
+        {
+            private readonly BatchedCharLm _model;
+            private readonly int _loop;
+
+            public StepBands(BatchedCharLm model, int loop)
+            {
+                _model = model;
+                _loop = loop;
+            }
+
+            public void Run(int first, int rows)
+            {
+                switch (_loop)
+                {
+                    case 0:
+                        _model.L0ForwardSteps(first, rows);
+                        break;
+                    case 1:
+                        _model.L0BackwardSteps(first, rows);
+                        break;
+                }
+            }
+        }
+
+        /// <summary>Layer 0: the forward time loop, for batch rows [first, first + rows).</summary>
+        private void L0ForwardSteps(int first, int rows)
+        {
+            global::System.Span<float> ws = _workspace;
+            for (int t = 0; t < SequenceLength; t++)
+            {
+                global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + t * L0HiddenStride, L0HiddenStride, first, rows), ws.Slice(L0RecurrentPanels, 1024), BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), rows, 64, 16, true);
+                global::RnnGen.Kernels.LstmCell.Forward(BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), BandRows(L0Cell + t * L0CellStride, L0CellStride, first, rows), BandRows(L0Cell + (t + 1) * L0CellStride, L0CellStride, first, rows), BandRows(L0Hidden + (t + 1) * L0HiddenStride, L0HiddenStride, first, rows), rows, 16);
+            }
+        }
+
+        /// <summary>Layer 0: back through time, for batch rows [first, first + rows).</summary>
+        private void L0BackwardSteps(int first, int rows)
+        {
+            global::System.Span<float> ws = _workspace;
+            for (int t = SequenceLength - 1; t >= 0; t--)
+            {
+                global::RnnGen.Kernels.LstmCell.Backward(BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), BandRows(L0Cell + t * L0CellStride, L0CellStride, first, rows), BandRows(L0Cell + (t + 1) * L0CellStride, L0CellStride, first, rows), BandRows(L0HiddenGradient + (t + 1) * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0CellGradient, L0CellStride, first, rows), BandRows(L0GatesGradient + t * L0GateStride, L0GateStride, first, rows), rows, 16);
+                global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0GatesGradient + t * L0GateStride, L0GateStride, first, rows), ws.Slice(L0RecurrentPanels, 1024), BandRows(L0HiddenGradient + t * L0HiddenStride, L0HiddenStride, first, rows), rows, 16, 64, true);
+            }
         }
 
         private static void ValidateLength(int actual, int expected, string name)
