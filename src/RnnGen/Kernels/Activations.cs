@@ -60,11 +60,7 @@ internal static class Activations
         return Vector256.ConditionalSelect(useLarge, large | (x & sign), small);
     }
 
-    /// <summary>Scalar <c>σ</c> for the tails of the vector loops.</summary>
-    /// <summary>Whether the 512-bit overloads run accelerated (the same condition as the GEMM's AVX-512 tiles).</summary>
-    public static bool IsWideSupported => Gemm.WideTiles;
-
-    // The 512-bit overloads repeat the 256-bit ones operation for operation, so every lane is bit-identical to them.
+    // The 512-bit overloads (run where WideVectors.IsAccelerated) repeat the 256-bit ones operation for operation, so every lane is bit-identical to them.
 
     /// <summary><see cref="Exp(Vector256{float})"/> on sixteen lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -108,5 +104,6 @@ internal static class Activations
         return Vector512.ConditionalSelect(useLarge, large | (x & sign), small);
     }
 
+    /// <summary>Scalar <c>σ</c> for the tails of the vector loops.</summary>
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 }

@@ -10,9 +10,6 @@ namespace RnnGen.Kernels;
 // the results are bit-identical to the AVX2 tiles and to any split of the columns between threads.
 public static partial class Gemm
 {
-    // The runtime reports Vector512 as accelerated only where 512-bit instructions do not slow the core down.
-    internal static readonly bool WideTiles = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
-
     // Columns a pair tile covers.
     private const int PairWidth = 2 * PanelWidth;
 

@@ -41,7 +41,7 @@ public static partial class Gemm
     private static void PanelProduct(ref float a, nint aRow, nint aStep, bool packA, ref float b, nint ldb, bool transposedB,
         ref float c, int n, int k, int i0, int i1, int j0, int j1, bool accumulate)
     {
-        Span<float> panelBuffer = stackalloc float[MaxInnerBlock * PairWidth];
+        Span<float> panelBuffer = stackalloc float[MaxInnerBlock * (WideVectors.IsAccelerated ? PairWidth : PanelWidth)];
         Span<float> blockBuffer = packA ? stackalloc float[MaxInnerBlock * BlockRows] : default;
         Span<float> edgeBuffer = stackalloc float[TileRows * PanelWidth];
         ref float panel = ref MemoryMarshal.GetReference(panelBuffer);
@@ -67,7 +67,7 @@ public static partial class Gemm
                 for (int j = j0; j < j1;)
                 {
                     int cols = Math.Min(PanelWidth, n - j);
-                    bool pair = WideTiles && j + PairWidth <= j1;
+                    bool pair = WideVectors.IsAccelerated && j + PairWidth <= j1;
                     ref float jPanel = ref panel;
                     if (prepacked)
                         jPanel = ref Unsafe.Add(ref panels, (nint)(j - j0) * kc);

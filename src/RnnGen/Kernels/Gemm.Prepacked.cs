@@ -102,7 +102,7 @@ public static partial class Gemm
             {
                 ref float panel = ref Unsafe.Add(ref packed, PanelOffset(n, p0, kc, j));
                 int cols = Math.Min(PanelWidth, n - j);
-                bool pair = WideTiles && j + PairWidth <= j1;
+                bool pair = WideVectors.IsAccelerated && j + PairWidth <= j1;
                 int r = i0;
                 while (r < i1)
                 {

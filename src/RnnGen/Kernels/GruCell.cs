@@ -150,7 +150,7 @@ public static class GruCell
         ref float hp = ref MemoryMarshal.GetReference(hPrev);
         ref float hh = ref MemoryMarshal.GetReference(h);
         int j = 0;
-        if (Activations.IsWideSupported)
+        if (WideVectors.IsAccelerated)
         {
             for (; j <= hidden - Vector512<float>.Count; j += Vector512<float>.Count)
             {

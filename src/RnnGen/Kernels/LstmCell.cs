@@ -157,7 +157,7 @@ public static class LstmCell
         ref float cc = ref MemoryMarshal.GetReference(c);
         ref float hh = ref MemoryMarshal.GetReference(h);
         int j = 0;
-        if (Activations.IsWideSupported)
+        if (WideVectors.IsAccelerated)
         {
             for (; j <= hidden - Vector512<float>.Count; j += Vector512<float>.Count)
             {
@@ -244,7 +244,7 @@ public static class LstmCell
         ref float dc = ref MemoryMarshal.GetReference(dC);
         bool vector = Activations.IsSupported;
         int j = 0;
-        if (vector && Activations.IsWideSupported)
+        if (vector && WideVectors.IsAccelerated)
         {
             Vector512<float> one = Vector512<float>.One;
             for (; j <= hidden - Vector512<float>.Count; j += Vector512<float>.Count)

@@ -179,7 +179,7 @@ public static class PackedCell
                 for (; r + ProjectRows <= rows; r += ProjectRows)
                 {
                     int q = 0;
-                    if (Gemm.WideTiles)
+                    if (WideVectors.IsAccelerated)
                     {
                         for (; q + 1 < gateCount; q += 2)
                             Project6Pair(ref Unsafe.Add(ref panel, rowWidth + q * PanelUnits), rowWidth, ref Unsafe.Add(ref xs, r * inputSize), inputSize, inputSize,
