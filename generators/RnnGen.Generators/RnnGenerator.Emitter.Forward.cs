@@ -80,7 +80,7 @@ public sealed partial class RnnGenerator
                 using (w.Block($"private {ReadOnlySpan} Encode({IntSpan} tokens)"))
                 {
                     w.Line($"{Kernels}.Embedding.ValidateTokens(tokens, VocabularySize, \"inputs\");");
-                    w.Line($"{Span} encoded = new {Span}(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);");
+                    w.Line($"{Span} encoded = Workspace.Slice(EncodedInputOffset, SequenceLength * BatchSize * InputSize);");
                     w.Line(m.Input.Kind == InputKind.Embedding
                         ? $"{Kernels}.Embedding.Gather(Parameters.ReadOnlyValues.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), tokens, encoded, InputSize);"
                         : $"{Kernels}.OneHot.Encode(tokens, encoded, VocabularySize);");
@@ -101,7 +101,7 @@ public sealed partial class RnnGenerator
             }
             using (w.Block())
             {
-                w.Line($"{Span} ws = _workspace;");
+                w.Line($"{Span} ws = Workspace;");
                 w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
                 if (c.Layout.Layers.Any(layer => layer.Directions.Any(d => UsesPackedForward(c, d))))
                     w.Line($"{ReadOnlySpan} packed = _packedWeights.Get();");
@@ -129,7 +129,7 @@ public sealed partial class RnnGenerator
             WriteRunForwardCall(c);
             if (c.Model.IsEncoder)
                 return;
-            w.Line("new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);");
+            w.Line("Workspace.Slice(OutputOffset, OutputLength).CopyTo(outputs);");
             if (c.IsClassifier)
             {
                 w.Line("global::RnnGen.Losses.Softmax(outputs, OutputSize);");
@@ -597,7 +597,7 @@ public sealed partial class RnnGenerator
             }
             w.Line();
             w.Line("/// <summary>Rows [first, first + count) of the [BatchSize, stride / BatchSize] workspace block at <paramref name=\"offset\"/>.</summary>");
-            w.Line($"private {Span} BandRows(int offset, int stride, int first, int count) => new {Span}(_workspace, offset + first * (stride / BatchSize), count * (stride / BatchSize));");
+            w.Line($"private {Span} BandRows(int offset, int stride, int first, int count) => new {Span}(_workspace, _workspaceStart + offset + first * (stride / BatchSize), count * (stride / BatchSize));");
             w.Line();
             w.Line("/// <summary>One of the time loops, as a job over bands of batch rows.</summary>");
             using (w.Block($"private readonly struct StepBands : {Kernels}.KernelThreading.IBatchBandJob"))
@@ -632,7 +632,7 @@ public sealed partial class RnnGenerator
                 w.Line($"/// <summary>{loop.Summary}, for batch rows [first, first + rows).</summary>");
                 using (w.Block($"private void {loop.Method}(int first, int rows)"))
                 {
-                    w.Line($"{Span} ws = _workspace;");
+                    w.Line($"{Span} ws = Workspace;");
                     if (loop.Steps.Contains("p.Slice("))
                         w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
                     if (loop.Steps.Contains("lengths"))

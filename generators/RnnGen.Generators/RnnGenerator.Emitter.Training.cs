@@ -41,7 +41,7 @@ public sealed partial class RnnGenerator
             if (c.Layout.UsesTokenTable)
                 WriteDeferredInputGradient(c);
             else
-                w.Line($"public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);");
+                w.Line($"public global::System.ReadOnlySpan<float> InputGradient => Workspace.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize);");
 
             w.Line();
             w.Line("/// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>");
@@ -51,7 +51,7 @@ public sealed partial class RnnGenerator
                     ? $"private void RunBackward({ReadOnlySpan} x, {IntSpan} tokens)"
                     : $"private void RunBackward({ReadOnlySpan} x)"))
             {
-                w.Line($"{Span} ws = _workspace;");
+                w.Line($"{Span} ws = Workspace;");
                 w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
                 w.Line($"{Span} g = Parameters.Gradients;");
                 if (!m.IsEncoder)
@@ -107,7 +107,7 @@ public sealed partial class RnnGenerator
                         w.Line("ComputeInputGradient();");
                         w.Line("_inputGradientPending = false;");
                     }
-                    w.Line("return new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);");
+                    w.Line("return Workspace.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize);");
                 }
             }
             w.Line();
@@ -116,7 +116,7 @@ public sealed partial class RnnGenerator
             w.Line("/// <summary>dx = dgates W_ih for every position" + (layer.Bidirectional ? ", summed over both directions" : "") + ", with W_ih as of the latest backward pass.</summary>");
             using (w.Block("private void ComputeInputGradient()"))
             {
-                w.Line($"{Span} ws = _workspace;");
+                w.Line($"{Span} ws = Workspace;");
                 DirectionLayout[] directions = c.Layout.Layers[0].Directions;
                 for (int i = 0; i < directions.Length; i++)
                 {
@@ -143,8 +143,8 @@ public sealed partial class RnnGenerator
                 w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
                 w.Line(c.Layout.UsesTokenTable ? "RunBackward(inputs);" : m.Input.Kind switch
                 {
-                    InputKind.Embedding => "RunBackward(new global::System.ReadOnlySpan<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize), inputs);",
-                    InputKind.OneHot => "RunBackward(new global::System.ReadOnlySpan<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize));",
+                    InputKind.Embedding => "RunBackward(Workspace.Slice(EncodedInputOffset, SequenceLength * BatchSize * InputSize), inputs);",
+                    InputKind.OneHot => "RunBackward(Workspace.Slice(EncodedInputOffset, SequenceLength * BatchSize * InputSize));",
                     _ => "RunBackward(inputs);",
                 });
             }
@@ -215,8 +215,8 @@ public sealed partial class RnnGenerator
                 w.Line($"{ReadOnlySpan} x = {(m.Input.IsTokens ? "Encode(inputs)" : "inputs")};");
                 w.Line("RunForward(x);");
             }
-            w.Line($"{Span} y = new {Span}(_workspace, OutputOffset, OutputLength);");
-            w.Line($"{Span} dy = new {Span}(_workspace, OutputGradientOffset, OutputLength);");
+            w.Line($"{Span} y = Workspace.Slice(OutputOffset, OutputLength);");
+            w.Line($"{Span} dy = Workspace.Slice(OutputGradientOffset, OutputLength);");
             bool masked = m.VariableLength && !m.HeadOnLastStep;
             if (masked && c.IsClassifier)
             {

@@ -231,7 +231,10 @@ public sealed partial class RnnGenerator
             w.Line();
             if (l.PackedLength > 0)
                 WritePackedWeights(c);
-            w.Line("private readonly float[] _workspace = new float[WorkspaceSize];");
+            w.Line("// The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and");
+            w.Line("// threads working on neighbouring bands of batch rows never share a page at the edge.");
+            w.Line("private readonly float[] _workspace;");
+            w.Line("private readonly int _workspaceStart;");
             if (c.Model.VariableLength)
                 w.Line($"private readonly int[] _intWorkspace = new int[{Int(l.IntWorkspaceSize)}];");
             w.Line();
@@ -243,11 +246,15 @@ public sealed partial class RnnGenerator
             w.Line("/// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name=\"seed\"/>.</summary>");
             using (w.Block($"public {c.Model.Type.Name}(ulong seed)"))
             {
+                w.Line("_workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);");
                 w.Line("Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);");
                 w.Line("Parameters.InitializeDefault(seed);");
                 if (l.PackedLength > 0)
                     w.Line("_packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);");
             }
+            w.Line();
+            w.Line("/// <summary>Activations and their gradients, at the constant offsets above.</summary>");
+            w.Line($"private {Span} Workspace => new {Span}(_workspace, _workspaceStart, WorkspaceSize);");
             w.Line();
             w.Line("/// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>");
             w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;");
@@ -327,9 +334,9 @@ public sealed partial class RnnGenerator
                 {
                     foreach (DirectionLayout d in c.Layout.Layers[layer.Index].Directions)
                     {
-                        w.Line($"global::System.Array.Clear(_workspace, {SlotStart(d.Prefix + "Hidden", InitialSlot(c, d), d.Prefix + "HiddenStride")}, {d.Prefix}HiddenStride);");
+                        w.Line($"Workspace.Slice({SlotStart(d.Prefix + "Hidden", InitialSlot(c, d), d.Prefix + "HiddenStride")}, {d.Prefix}HiddenStride).Clear();");
                         if (layer.HasCellState)
-                            w.Line($"global::System.Array.Clear(_workspace, {SlotStart(d.Prefix + "Cell", InitialSlot(c, d), d.Prefix + "CellStride")}, {d.Prefix}CellStride);");
+                            w.Line($"Workspace.Slice({SlotStart(d.Prefix + "Cell", InitialSlot(c, d), d.Prefix + "CellStride")}, {d.Prefix}CellStride).Clear();");
                     }
                 }
             }
@@ -341,9 +348,9 @@ public sealed partial class RnnGenerator
                 {
                     foreach (DirectionLayout d in c.Layout.Layers[layer.Index].Directions)
                     {
-                        w.Line($"global::System.Array.Copy(_workspace, {SlotStart(d.Prefix + "Hidden", FinalSlot(c, d), d.Prefix + "HiddenStride")}, _workspace, {SlotStart(d.Prefix + "Hidden", InitialSlot(c, d), d.Prefix + "HiddenStride")}, {d.Prefix}HiddenStride);");
+                        w.Line($"Workspace.Slice({SlotStart(d.Prefix + "Hidden", FinalSlot(c, d), d.Prefix + "HiddenStride")}, {d.Prefix}HiddenStride).CopyTo(Workspace.Slice({SlotStart(d.Prefix + "Hidden", InitialSlot(c, d), d.Prefix + "HiddenStride")}, {d.Prefix}HiddenStride));");
                         if (layer.HasCellState)
-                            w.Line($"global::System.Array.Copy(_workspace, {SlotStart(d.Prefix + "Cell", FinalSlot(c, d), d.Prefix + "CellStride")}, _workspace, {SlotStart(d.Prefix + "Cell", InitialSlot(c, d), d.Prefix + "CellStride")}, {d.Prefix}CellStride);");
+                            w.Line($"Workspace.Slice({SlotStart(d.Prefix + "Cell", FinalSlot(c, d), d.Prefix + "CellStride")}, {d.Prefix}CellStride).CopyTo(Workspace.Slice({SlotStart(d.Prefix + "Cell", InitialSlot(c, d), d.Prefix + "CellStride")}, {d.Prefix}CellStride));");
                     }
                 }
             }
@@ -362,7 +369,7 @@ public sealed partial class RnnGenerator
                     continue;
                 DirectionLayout[] directions = c.Layout.Layers[layer.Index].Directions;
                 for (int i = 0; i < directions.Length; i++)
-                    arms.Add((layer.Index + i * c.Model.Layers.Count, $"new {Span}(_workspace, {offset(directions[i])}, {directions[i].Prefix}{stride})"));
+                    arms.Add((layer.Index + i * c.Model.Layers.Count, $"Workspace.Slice({offset(directions[i])}, {directions[i].Prefix}{stride})"));
             }
             WriteLayerSwitch(c.Writer, name, summary, $"Layer index, 0 to {Int(c.Model.Layers.Count - 1)}.", arms);
         }

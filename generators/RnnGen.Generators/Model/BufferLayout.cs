@@ -11,6 +11,8 @@ internal sealed class BufferLayout
 {
     private readonly List<ParameterSlot> _parameters = new();
     private long _parameterCount;
+    private const int CacheLineFloats = 16;
+
     private long _workspace;
     private long _packed;
 
@@ -198,10 +200,12 @@ internal sealed class BufferLayout
 
     public int OutputGradient { get; } = -1;
 
+    // Every buffer starts on a cache line of the page-aligned workspace, so rows whose width is a multiple of 16 floats
+    // are whole 64-byte vectors.
     private int Reserve(long floats)
     {
-        long start = _workspace;
-        _workspace += floats;
+        long start = (_workspace + CacheLineFloats - 1) / CacheLineFloats * CacheLineFloats;
+        _workspace = start + floats;
         return (int)System.Math.Min(start, int.MaxValue);
     }
 

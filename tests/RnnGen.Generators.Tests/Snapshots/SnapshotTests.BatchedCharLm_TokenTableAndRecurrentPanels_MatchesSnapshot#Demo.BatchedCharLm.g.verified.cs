@@ -93,7 +93,10 @@ namespace Demo
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(L0PackedHh, L0PackedHhLength), 4, 16, 16);
         }
 
-        private readonly float[] _workspace = new float[WorkspaceSize];
+        // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
+        // threads working on neighbouring bands of batch rows never share a page at the edge.
+        private readonly float[] _workspace;
+        private readonly int _workspaceStart;
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
         public BatchedCharLm() : this(0UL)
@@ -103,10 +106,14 @@ namespace Demo
         /// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
         public BatchedCharLm(ulong seed)
         {
+            _workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
             _packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);
         }
+
+        /// <summary>Activations and their gradients, at the constant offsets above.</summary>
+        private global::System.Span<float> Workspace => new global::System.Span<float>(_workspace, _workspaceStart, WorkspaceSize);
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
@@ -143,7 +150,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0HiddenStride),
+            0 => Workspace.Slice(L0Hidden, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0."),
         };
 
@@ -151,7 +158,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 40 * L0HiddenStride, L0HiddenStride),
+            0 => Workspace.Slice(L0Hidden + 40 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0."),
         };
 
@@ -159,7 +166,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0HiddenStride),
+            0 => Workspace.Slice(L0HiddenGradient, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
@@ -167,7 +174,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
+            0 => Workspace.Slice(L0FinalHiddenGradient, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0."),
         };
 
@@ -175,7 +182,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Cell, L0CellStride),
+            0 => Workspace.Slice(L0Cell, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCell exists for layers: 0."),
         };
 
@@ -183,7 +190,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Cell + 40 * L0CellStride, L0CellStride),
+            0 => Workspace.Slice(L0Cell + 40 * L0CellStride, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCell exists for layers: 0."),
         };
 
@@ -191,7 +198,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalCellGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0FinalCellGradient, L0CellStride),
+            0 => Workspace.Slice(L0FinalCellGradient, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCellGradient exists for layers: 0."),
         };
 
@@ -199,7 +206,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialCellGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0CellGradient, L0CellStride),
+            0 => Workspace.Slice(L0CellGradient, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCellGradient exists for layers: 0."),
         };
 
@@ -213,15 +220,15 @@ namespace Demo
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0HiddenStride);
-            global::System.Array.Clear(_workspace, L0Cell, L0CellStride);
+            Workspace.Slice(L0Hidden, L0HiddenStride).Clear();
+            Workspace.Slice(L0Cell, L0CellStride).Clear();
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + 40 * L0HiddenStride, _workspace, L0Hidden, L0HiddenStride);
-            global::System.Array.Copy(_workspace, L0Cell + 40 * L0CellStride, _workspace, L0Cell, L0CellStride);
+            Workspace.Slice(L0Hidden + 40 * L0HiddenStride, L0HiddenStride).CopyTo(Workspace.Slice(L0Hidden, L0HiddenStride));
+            Workspace.Slice(L0Cell + 40 * L0CellStride, L0CellStride).CopyTo(Workspace.Slice(L0Cell, L0CellStride));
         }
 
         /// <summary>
@@ -236,14 +243,14 @@ namespace Demo
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
             global::RnnGen.Kernels.Embedding.ValidateTokens(inputs, VocabularySize, nameof(inputs));
             RunForward(inputs);
-            new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
+            Workspace.Slice(OutputOffset, OutputLength).CopyTo(outputs);
             global::RnnGen.Losses.Softmax(outputs, OutputSize);
         }
 
         /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="tokens"/> are the validated token ids [T, B].</summary>
         private void RunForward(global::System.ReadOnlySpan<int> tokens)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: LSTM: 8 -> 16.
@@ -284,8 +291,8 @@ namespace Demo
             ValidateLength(targets.Length, TargetLength, nameof(targets));
             global::RnnGen.Kernels.Embedding.ValidateTokens(inputs, VocabularySize, nameof(inputs));
             RunForward(inputs);
-            global::System.Span<float> y = new global::System.Span<float>(_workspace, OutputOffset, OutputLength);
-            global::System.Span<float> dy = new global::System.Span<float>(_workspace, OutputGradientOffset, OutputLength);
+            global::System.Span<float> y = Workspace.Slice(OutputOffset, OutputLength);
+            global::System.Span<float> dy = Workspace.Slice(OutputGradientOffset, OutputLength);
             float loss = global::RnnGen.Losses.SoftmaxCrossEntropy(y, targets, dy, OutputSize);
             RunBackward(inputs);
             return loss;
@@ -302,7 +309,7 @@ namespace Demo
                     ComputeInputGradient();
                     _inputGradientPending = false;
                 }
-                return new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+                return Workspace.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize);
             }
         }
 
@@ -311,14 +318,14 @@ namespace Demo
         /// <summary>dx = dgates W_ih for every position, with W_ih as of the latest backward pass.</summary>
         private void ComputeInputGradient()
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0InputWeightCopy, 512), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), SequenceLength * BatchSize, InputSize, 64, false);
         }
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<int> tokens)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
@@ -444,7 +451,7 @@ namespace Demo
         }
 
         /// <summary>Rows [first, first + count) of the [BatchSize, stride / BatchSize] workspace block at <paramref name="offset"/>.</summary>
-        private global::System.Span<float> BandRows(int offset, int stride, int first, int count) => new global::System.Span<float>(_workspace, offset + first * (stride / BatchSize), count * (stride / BatchSize));
+        private global::System.Span<float> BandRows(int offset, int stride, int first, int count) => new global::System.Span<float>(_workspace, _workspaceStart + offset + first * (stride / BatchSize), count * (stride / BatchSize));
 
         /// <summary>One of the time loops, as a job over bands of batch rows.</summary>
         private readonly struct StepBands : global::RnnGen.Kernels.KernelThreading.IBatchBandJob
@@ -475,7 +482,7 @@ namespace Demo
         /// <summary>Layer 0: the forward time loop, for batch rows [first, first + rows).</summary>
         private void L0ForwardSteps(int first, int rows)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             for (int t = 0; t < SequenceLength; t++)
             {
                 global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + t * L0HiddenStride, L0HiddenStride, first, rows), ws.Slice(L0RecurrentPanels, 1024), BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), rows, 64, 16, true);
@@ -486,7 +493,7 @@ namespace Demo
         /// <summary>Layer 0: back through time, for batch rows [first, first + rows).</summary>
         private void L0BackwardSteps(int first, int rows)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             for (int t = SequenceLength - 1; t >= 0; t--)
             {
                 global::RnnGen.Kernels.LstmCell.Backward(BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), BandRows(L0Cell + t * L0CellStride, L0CellStride, first, rows), BandRows(L0Cell + (t + 1) * L0CellStride, L0CellStride, first, rows), BandRows(L0HiddenGradient + (t + 1) * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0CellGradient, L0CellStride, first, rows), BandRows(L0GatesGradient + t * L0GateStride, L0GateStride, first, rows), rows, 16);

@@ -40,74 +40,74 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 2;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 1356;
+        private const int WorkspaceSize = 1780;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
         private const int EncodedInputOffset = 0;
-        private const int InputGradientOffset = 24;
+        private const int InputGradientOffset = 32;
         private const int L0HiddenStride = 6;
         private const int L0CellStride = 6;
         private const int L0GateStride = 18;
-        private const int L0Hidden = 48;
-        private const int L0HiddenGradient = 72;
-        private const int L0FinalHiddenGradient = 96;
-        private const int L0Gates = 102;
-        private const int L0GatesGradient = 156;
-        private const int L0HiddenGates = 210;
-        private const int L0HiddenGatesGradient = 246;
-        private const int L0NewGate = 282;
-        private const int L0NewGateGradient = 300;
-        private const int L0ResetHidden = 318;
-        private const int L0ResetHiddenGradient = 336;
+        private const int L0Hidden = 64;
+        private const int L0HiddenGradient = 96;
+        private const int L0FinalHiddenGradient = 128;
+        private const int L0Gates = 144;
+        private const int L0GatesGradient = 208;
+        private const int L0HiddenGates = 272;
+        private const int L0HiddenGatesGradient = 320;
+        private const int L0NewGate = 368;
+        private const int L0NewGateGradient = 400;
+        private const int L0ResetHidden = 432;
+        private const int L0ResetHiddenGradient = 464;
         private const int L0RHiddenStride = 6;
         private const int L0RCellStride = 6;
         private const int L0RGateStride = 18;
-        private const int L0RHidden = 342;
-        private const int L0RHiddenGradient = 366;
-        private const int L0RFinalHiddenGradient = 390;
-        private const int L0RGates = 396;
-        private const int L0RGatesGradient = 450;
-        private const int L0RHiddenGates = 504;
-        private const int L0RHiddenGatesGradient = 540;
-        private const int L0RNewGate = 576;
-        private const int L0RNewGateGradient = 594;
-        private const int L0RResetHidden = 612;
-        private const int L0RResetHiddenGradient = 630;
-        private const int L0Merged = 636;
-        private const int L0MergedGradient = 672;
+        private const int L0RHidden = 480;
+        private const int L0RHiddenGradient = 512;
+        private const int L0RFinalHiddenGradient = 544;
+        private const int L0RGates = 560;
+        private const int L0RGatesGradient = 624;
+        private const int L0RHiddenGates = 688;
+        private const int L0RHiddenGatesGradient = 736;
+        private const int L0RNewGate = 784;
+        private const int L0RNewGateGradient = 816;
+        private const int L0RResetHidden = 848;
+        private const int L0RResetHiddenGradient = 880;
+        private const int L0Merged = 896;
+        private const int L0MergedGradient = 944;
         private const int L1HiddenStride = 4;
         private const int L1CellStride = 8;
         private const int L1GateStride = 32;
-        private const int L1Hidden = 708;
-        private const int L1HiddenGradient = 724;
-        private const int L1FinalHiddenGradient = 740;
-        private const int L1FinalCellGradient = 784;
-        private const int L1Cell = 744;
-        private const int L1CellGradient = 776;
-        private const int L1CellGradientSave = 792;
-        private const int L1Gates = 800;
-        private const int L1GatesGradient = 896;
-        private const int L1Raw = 992;
-        private const int L1RawGradient = 1016;
+        private const int L1Hidden = 992;
+        private const int L1HiddenGradient = 1008;
+        private const int L1FinalHiddenGradient = 1024;
+        private const int L1FinalCellGradient = 1088;
+        private const int L1Cell = 1040;
+        private const int L1CellGradient = 1072;
+        private const int L1CellGradientSave = 1104;
+        private const int L1Gates = 1120;
+        private const int L1GatesGradient = 1216;
+        private const int L1Raw = 1312;
+        private const int L1RawGradient = 1344;
         private const int L1RHiddenStride = 4;
         private const int L1RCellStride = 8;
         private const int L1RGateStride = 32;
-        private const int L1RHidden = 1024;
-        private const int L1RHiddenGradient = 1040;
-        private const int L1RFinalHiddenGradient = 1056;
-        private const int L1RFinalCellGradient = 1100;
-        private const int L1RCell = 1060;
-        private const int L1RCellGradient = 1092;
-        private const int L1RCellGradientSave = 1108;
-        private const int L1RGates = 1116;
-        private const int L1RGatesGradient = 1212;
-        private const int L1RRaw = 1308;
-        private const int L1RRawGradient = 1332;
-        private const int L1FinalMerged = 1340;
-        private const int L1FinalMergedGradient = 1344;
-        private const int OutputOffset = 1348;
-        private const int OutputGradientOffset = 1352;
+        private const int L1RHidden = 1360;
+        private const int L1RHiddenGradient = 1376;
+        private const int L1RFinalHiddenGradient = 1392;
+        private const int L1RFinalCellGradient = 1456;
+        private const int L1RCell = 1408;
+        private const int L1RCellGradient = 1440;
+        private const int L1RCellGradientSave = 1472;
+        private const int L1RGates = 1488;
+        private const int L1RGatesGradient = 1584;
+        private const int L1RRaw = 1680;
+        private const int L1RRawGradient = 1712;
+        private const int L1FinalMerged = 1728;
+        private const int L1FinalMergedGradient = 1744;
+        private const int OutputOffset = 1760;
+        private const int OutputGradientOffset = 1776;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -154,7 +154,10 @@ namespace Demo
         private const int HeadWeightOffset = 498, HeadWeightLength = 4;
         private const int HeadBiasOffset = 502, HeadBiasLength = 2;
 
-        private readonly float[] _workspace = new float[WorkspaceSize];
+        // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
+        // threads working on neighbouring bands of batch rows never share a page at the edge.
+        private readonly float[] _workspace;
+        private readonly int _workspaceStart;
         private readonly int[] _intWorkspace = new int[4];
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
@@ -165,9 +168,13 @@ namespace Demo
         /// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
         public Tagger(ulong seed)
         {
+            _workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
         }
+
+        /// <summary>Activations and their gradients, at the constant offsets above.</summary>
+        private global::System.Span<float> Workspace => new global::System.Span<float>(_workspace, _workspaceStart, WorkspaceSize);
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
@@ -243,10 +250,10 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0HiddenStride),
-            2 => new global::System.Span<float>(_workspace, L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden, L1HiddenStride),
-            3 => new global::System.Span<float>(_workspace, L1RHidden + 3 * L1RHiddenStride, L1RHiddenStride),
+            0 => Workspace.Slice(L0Hidden, L0HiddenStride),
+            2 => Workspace.Slice(L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride),
+            1 => Workspace.Slice(L1Hidden, L1HiddenStride),
+            3 => Workspace.Slice(L1RHidden + 3 * L1RHiddenStride, L1RHiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0, 2, 1, 3."),
         };
 
@@ -254,10 +261,10 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 3 * L0HiddenStride, L0HiddenStride),
-            2 => new global::System.Span<float>(_workspace, L0RHidden, L0RHiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden + 3 * L1HiddenStride, L1HiddenStride),
-            3 => new global::System.Span<float>(_workspace, L1RHidden, L1RHiddenStride),
+            0 => Workspace.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride),
+            2 => Workspace.Slice(L0RHidden, L0RHiddenStride),
+            1 => Workspace.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride),
+            3 => Workspace.Slice(L1RHidden, L1RHiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0, 2, 1, 3."),
         };
 
@@ -265,10 +272,10 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0HiddenStride),
-            2 => new global::System.Span<float>(_workspace, L0RHiddenGradient + 3 * L0RHiddenStride, L0RHiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1HiddenGradient, L1HiddenStride),
-            3 => new global::System.Span<float>(_workspace, L1RHiddenGradient + 3 * L1RHiddenStride, L1RHiddenStride),
+            0 => Workspace.Slice(L0HiddenGradient, L0HiddenStride),
+            2 => Workspace.Slice(L0RHiddenGradient + 3 * L0RHiddenStride, L0RHiddenStride),
+            1 => Workspace.Slice(L1HiddenGradient, L1HiddenStride),
+            3 => Workspace.Slice(L1RHiddenGradient + 3 * L1RHiddenStride, L1RHiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0, 2, 1, 3."),
         };
 
@@ -276,10 +283,10 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
-            2 => new global::System.Span<float>(_workspace, L0RFinalHiddenGradient, L0RHiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1FinalHiddenGradient, L1HiddenStride),
-            3 => new global::System.Span<float>(_workspace, L1RFinalHiddenGradient, L1RHiddenStride),
+            0 => Workspace.Slice(L0FinalHiddenGradient, L0HiddenStride),
+            2 => Workspace.Slice(L0RFinalHiddenGradient, L0RHiddenStride),
+            1 => Workspace.Slice(L1FinalHiddenGradient, L1HiddenStride),
+            3 => Workspace.Slice(L1RFinalHiddenGradient, L1RHiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0, 2, 1, 3."),
         };
 
@@ -287,8 +294,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
         {
-            1 => new global::System.Span<float>(_workspace, L1Cell, L1CellStride),
-            3 => new global::System.Span<float>(_workspace, L1RCell + 3 * L1RCellStride, L1RCellStride),
+            1 => Workspace.Slice(L1Cell, L1CellStride),
+            3 => Workspace.Slice(L1RCell + 3 * L1RCellStride, L1RCellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCell exists for layers: 1, 3."),
         };
 
@@ -296,8 +303,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
-            1 => new global::System.Span<float>(_workspace, L1Cell + 3 * L1CellStride, L1CellStride),
-            3 => new global::System.Span<float>(_workspace, L1RCell, L1RCellStride),
+            1 => Workspace.Slice(L1Cell + 3 * L1CellStride, L1CellStride),
+            3 => Workspace.Slice(L1RCell, L1RCellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCell exists for layers: 1, 3."),
         };
 
@@ -305,8 +312,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalCellGradient(int layer) => layer switch
         {
-            1 => new global::System.Span<float>(_workspace, L1FinalCellGradient, L1CellStride),
-            3 => new global::System.Span<float>(_workspace, L1RFinalCellGradient, L1RCellStride),
+            1 => Workspace.Slice(L1FinalCellGradient, L1CellStride),
+            3 => Workspace.Slice(L1RFinalCellGradient, L1RCellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCellGradient exists for layers: 1, 3."),
         };
 
@@ -314,8 +321,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialCellGradient(int layer) => layer switch
         {
-            1 => new global::System.Span<float>(_workspace, L1CellGradient, L1CellStride),
-            3 => new global::System.Span<float>(_workspace, L1RCellGradient, L1RCellStride),
+            1 => Workspace.Slice(L1CellGradient, L1CellStride),
+            3 => Workspace.Slice(L1RCellGradient, L1RCellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCellGradient exists for layers: 1, 3."),
         };
 
@@ -329,23 +336,23 @@ namespace Demo
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0HiddenStride);
-            global::System.Array.Clear(_workspace, L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride);
-            global::System.Array.Clear(_workspace, L1Hidden, L1HiddenStride);
-            global::System.Array.Clear(_workspace, L1Cell, L1CellStride);
-            global::System.Array.Clear(_workspace, L1RHidden + 3 * L1RHiddenStride, L1RHiddenStride);
-            global::System.Array.Clear(_workspace, L1RCell + 3 * L1RCellStride, L1RCellStride);
+            Workspace.Slice(L0Hidden, L0HiddenStride).Clear();
+            Workspace.Slice(L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride).Clear();
+            Workspace.Slice(L1Hidden, L1HiddenStride).Clear();
+            Workspace.Slice(L1Cell, L1CellStride).Clear();
+            Workspace.Slice(L1RHidden + 3 * L1RHiddenStride, L1RHiddenStride).Clear();
+            Workspace.Slice(L1RCell + 3 * L1RCellStride, L1RCellStride).Clear();
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden, L0HiddenStride);
-            global::System.Array.Copy(_workspace, L0RHidden, _workspace, L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride);
-            global::System.Array.Copy(_workspace, L1Hidden + 3 * L1HiddenStride, _workspace, L1Hidden, L1HiddenStride);
-            global::System.Array.Copy(_workspace, L1Cell + 3 * L1CellStride, _workspace, L1Cell, L1CellStride);
-            global::System.Array.Copy(_workspace, L1RHidden, _workspace, L1RHidden + 3 * L1RHiddenStride, L1RHiddenStride);
-            global::System.Array.Copy(_workspace, L1RCell, _workspace, L1RCell + 3 * L1RCellStride, L1RCellStride);
+            Workspace.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride).CopyTo(Workspace.Slice(L0Hidden, L0HiddenStride));
+            Workspace.Slice(L0RHidden, L0RHiddenStride).CopyTo(Workspace.Slice(L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride));
+            Workspace.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride).CopyTo(Workspace.Slice(L1Hidden, L1HiddenStride));
+            Workspace.Slice(L1Cell + 3 * L1CellStride, L1CellStride).CopyTo(Workspace.Slice(L1Cell, L1CellStride));
+            Workspace.Slice(L1RHidden, L1RHiddenStride).CopyTo(Workspace.Slice(L1RHidden + 3 * L1RHiddenStride, L1RHiddenStride));
+            Workspace.Slice(L1RCell, L1RCellStride).CopyTo(Workspace.Slice(L1RCell + 3 * L1RCellStride, L1RCellStride));
         }
 
         /// <summary>
@@ -379,7 +386,7 @@ namespace Demo
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
             RunForward(Encode(inputs));
-            new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
+            Workspace.Slice(OutputOffset, OutputLength).CopyTo(outputs);
             global::RnnGen.Losses.Softmax(outputs, OutputSize);
         }
 
@@ -387,7 +394,7 @@ namespace Demo
         private global::System.ReadOnlySpan<float> Encode(global::System.ReadOnlySpan<int> tokens)
         {
             global::RnnGen.Kernels.Embedding.ValidateTokens(tokens, VocabularySize, "inputs");
-            global::System.Span<float> encoded = new global::System.Span<float>(_workspace, EncodedInputOffset, SequenceLength * BatchSize * InputSize);
+            global::System.Span<float> encoded = Workspace.Slice(EncodedInputOffset, SequenceLength * BatchSize * InputSize);
             global::RnnGen.Kernels.OneHot.Encode(tokens, encoded, VocabularySize);
             return encoded;
         }
@@ -395,7 +402,7 @@ namespace Demo
         /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="x"/> is the first layer's input [T, B, I].</summary>
         private void RunForward(global::System.ReadOnlySpan<float> x)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<int> lengths = new global::System.ReadOnlySpan<int>(_intWorkspace, 0, BatchSize);
 
@@ -558,20 +565,20 @@ namespace Demo
             ValidateLength(targets.Length, TargetLength, nameof(targets));
             global::System.ReadOnlySpan<float> x = Encode(inputs);
             RunForward(x);
-            global::System.Span<float> y = new global::System.Span<float>(_workspace, OutputOffset, OutputLength);
-            global::System.Span<float> dy = new global::System.Span<float>(_workspace, OutputGradientOffset, OutputLength);
+            global::System.Span<float> y = Workspace.Slice(OutputOffset, OutputLength);
+            global::System.Span<float> dy = Workspace.Slice(OutputGradientOffset, OutputLength);
             float loss = global::RnnGen.Losses.SoftmaxCrossEntropy(y, targets, dy, OutputSize);
             RunBackward(x);
             return loss;
         }
 
         /// <summary>Gradient of the latest training loss with respect to the encoded inputs (embedded or one-hot), [T, B, I] time-major.</summary>
-        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+        public global::System.ReadOnlySpan<float> InputGradient => Workspace.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize);
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<float> x)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);

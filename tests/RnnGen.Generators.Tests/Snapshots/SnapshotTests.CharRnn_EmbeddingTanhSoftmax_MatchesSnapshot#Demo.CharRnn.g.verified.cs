@@ -38,21 +38,21 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 8;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 332;
+        private const int WorkspaceSize = 376;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
         private const int InputGradientOffset = 0;
         private const int L0HiddenStride = 12;
         private const int L0GateStride = 12;
-        private const int L0Hidden = 24;
-        private const int L0HiddenGradient = 84;
-        private const int L0FinalHiddenGradient = 144;
-        private const int L0GatesGradient = 156;
-        private const int L0TokenTable = 204;
-        private const int L0InputWeightCopy = 234;
-        private const int OutputOffset = 252;
-        private const int OutputGradientOffset = 292;
+        private const int L0Hidden = 32;
+        private const int L0HiddenGradient = 96;
+        private const int L0FinalHiddenGradient = 160;
+        private const int L0GatesGradient = 176;
+        private const int L0TokenTable = 224;
+        private const int L0InputWeightCopy = 256;
+        private const int OutputOffset = 288;
+        private const int OutputGradientOffset = 336;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -73,7 +73,10 @@ namespace Demo
         private const int HeadWeightOffset = 81, HeadWeightLength = 30;
         private const int HeadBiasOffset = 111, HeadBiasLength = 5;
 
-        private readonly float[] _workspace = new float[WorkspaceSize];
+        // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
+        // threads working on neighbouring bands of batch rows never share a page at the edge.
+        private readonly float[] _workspace;
+        private readonly int _workspaceStart;
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
         public CharRnn() : this(0UL)
@@ -83,9 +86,13 @@ namespace Demo
         /// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
         public CharRnn(ulong seed)
         {
+            _workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
         }
+
+        /// <summary>Activations and their gradients, at the constant offsets above.</summary>
+        private global::System.Span<float> Workspace => new global::System.Span<float>(_workspace, _workspaceStart, WorkspaceSize);
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
@@ -122,7 +129,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0HiddenStride),
+            0 => Workspace.Slice(L0Hidden, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0."),
         };
 
@@ -130,7 +137,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 4 * L0HiddenStride, L0HiddenStride),
+            0 => Workspace.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0."),
         };
 
@@ -138,7 +145,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0HiddenStride),
+            0 => Workspace.Slice(L0HiddenGradient, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
@@ -146,7 +153,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
+            0 => Workspace.Slice(L0FinalHiddenGradient, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0."),
         };
 
@@ -188,13 +195,13 @@ namespace Demo
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0HiddenStride);
+            Workspace.Slice(L0Hidden, L0HiddenStride).Clear();
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + 4 * L0HiddenStride, _workspace, L0Hidden, L0HiddenStride);
+            Workspace.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride).CopyTo(Workspace.Slice(L0Hidden, L0HiddenStride));
         }
 
         /// <summary>
@@ -209,14 +216,14 @@ namespace Demo
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
             global::RnnGen.Kernels.Embedding.ValidateTokens(inputs, VocabularySize, nameof(inputs));
             RunForward(inputs);
-            new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
+            Workspace.Slice(OutputOffset, OutputLength).CopyTo(outputs);
             global::RnnGen.Losses.Softmax(outputs, OutputSize);
         }
 
         /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="tokens"/> are the validated token ids [T, B].</summary>
         private void RunForward(global::System.ReadOnlySpan<int> tokens)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: RNN (tanh): 3 -> 6.
@@ -259,8 +266,8 @@ namespace Demo
             ValidateLength(targets.Length, TargetLength, nameof(targets));
             global::RnnGen.Kernels.Embedding.ValidateTokens(inputs, VocabularySize, nameof(inputs));
             RunForward(inputs);
-            global::System.Span<float> y = new global::System.Span<float>(_workspace, OutputOffset, OutputLength);
-            global::System.Span<float> dy = new global::System.Span<float>(_workspace, OutputGradientOffset, OutputLength);
+            global::System.Span<float> y = Workspace.Slice(OutputOffset, OutputLength);
+            global::System.Span<float> dy = Workspace.Slice(OutputGradientOffset, OutputLength);
             float loss = global::RnnGen.Losses.SoftmaxCrossEntropy(y, targets, dy, OutputSize);
             RunBackward(inputs);
             return loss;
@@ -277,7 +284,7 @@ namespace Demo
                     ComputeInputGradient();
                     _inputGradientPending = false;
                 }
-                return new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+                return Workspace.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize);
             }
         }
 
@@ -286,14 +293,14 @@ namespace Demo
         /// <summary>dx = dgates W_ih for every position, with W_ih as of the latest backward pass.</summary>
         private void ComputeInputGradient()
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0InputWeightCopy, 18), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), SequenceLength * BatchSize, InputSize, 6, false);
         }
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<int> tokens)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);

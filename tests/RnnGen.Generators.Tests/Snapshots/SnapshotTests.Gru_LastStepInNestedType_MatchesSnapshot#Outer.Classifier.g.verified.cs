@@ -36,22 +36,22 @@ partial class Outer
         /// <summary>Length of a batch of float targets, shaped like the outputs.</summary>
         public const int TargetLength = 2;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 311;
+        private const int WorkspaceSize = 370;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
         private const int InputGradientOffset = 0;
         private const int L0HiddenStride = 4;
         private const int L0GateStride = 12;
-        private const int L0Hidden = 15;
-        private const int L0HiddenGradient = 39;
-        private const int L0FinalHiddenGradient = 63;
-        private const int L0Gates = 67;
-        private const int L0GatesGradient = 127;
-        private const int L0HiddenGates = 187;
-        private const int L0HiddenGatesGradient = 247;
-        private const int OutputOffset = 307;
-        private const int OutputGradientOffset = 309;
+        private const int L0Hidden = 16;
+        private const int L0HiddenGradient = 48;
+        private const int L0FinalHiddenGradient = 80;
+        private const int L0Gates = 96;
+        private const int L0GatesGradient = 160;
+        private const int L0HiddenGates = 224;
+        private const int L0HiddenGatesGradient = 288;
+        private const int OutputOffset = 352;
+        private const int OutputGradientOffset = 368;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -84,7 +84,10 @@ partial class Outer
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(L0PackedHh, L0PackedHhLength), 3, 4, 4);
         }
 
-        private readonly float[] _workspace = new float[WorkspaceSize];
+        // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
+        // threads working on neighbouring bands of batch rows never share a page at the edge.
+        private readonly float[] _workspace;
+        private readonly int _workspaceStart;
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
         public Classifier() : this(0UL)
@@ -94,10 +97,14 @@ partial class Outer
         /// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
         public Classifier(ulong seed)
         {
+            _workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
             _packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);
         }
+
+        /// <summary>Activations and their gradients, at the constant offsets above.</summary>
+        private global::System.Span<float> Workspace => new global::System.Span<float>(_workspace, _workspaceStart, WorkspaceSize);
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
@@ -131,7 +138,7 @@ partial class Outer
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0HiddenStride),
+            0 => Workspace.Slice(L0Hidden, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0."),
         };
 
@@ -139,7 +146,7 @@ partial class Outer
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 5 * L0HiddenStride, L0HiddenStride),
+            0 => Workspace.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0."),
         };
 
@@ -147,7 +154,7 @@ partial class Outer
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0HiddenStride),
+            0 => Workspace.Slice(L0HiddenGradient, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
@@ -155,7 +162,7 @@ partial class Outer
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
+            0 => Workspace.Slice(L0FinalHiddenGradient, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0."),
         };
 
@@ -197,13 +204,13 @@ partial class Outer
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0HiddenStride);
+            Workspace.Slice(L0Hidden, L0HiddenStride).Clear();
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + 5 * L0HiddenStride, _workspace, L0Hidden, L0HiddenStride);
+            Workspace.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride).CopyTo(Workspace.Slice(L0Hidden, L0HiddenStride));
         }
 
         /// <summary>
@@ -217,13 +224,13 @@ partial class Outer
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
             RunForward(inputs);
-            new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
+            Workspace.Slice(OutputOffset, OutputLength).CopyTo(outputs);
         }
 
         /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="x"/> is the first layer's input [T, B, I].</summary>
         private void RunForward(global::System.ReadOnlySpan<float> x)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
 
@@ -265,20 +272,20 @@ partial class Outer
             ValidateLength(targets.Length, TargetLength, nameof(targets));
             global::System.ReadOnlySpan<float> x = inputs;
             RunForward(x);
-            global::System.Span<float> y = new global::System.Span<float>(_workspace, OutputOffset, OutputLength);
-            global::System.Span<float> dy = new global::System.Span<float>(_workspace, OutputGradientOffset, OutputLength);
+            global::System.Span<float> y = Workspace.Slice(OutputOffset, OutputLength);
+            global::System.Span<float> dy = Workspace.Slice(OutputGradientOffset, OutputLength);
             float loss = global::RnnGen.Losses.MeanSquaredError(y, targets, dy);
             RunBackward(x);
             return loss;
         }
 
         /// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>
-        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+        public global::System.ReadOnlySpan<float> InputGradient => Workspace.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize);
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<float> x)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);

@@ -37,7 +37,7 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 6;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 1308;
+        private const int WorkspaceSize = 1330;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -45,27 +45,27 @@ namespace Demo
         private const int L0HiddenStride = 16;
         private const int L0CellStride = 16;
         private const int L0GateStride = 64;
-        private const int L0Hidden = 24;
-        private const int L0HiddenGradient = 88;
-        private const int L0FinalHiddenGradient = 152;
-        private const int L0FinalCellGradient = 248;
-        private const int L0Cell = 168;
-        private const int L0CellGradient = 232;
-        private const int L0Gates = 264;
-        private const int L0GatesGradient = 456;
+        private const int L0Hidden = 32;
+        private const int L0HiddenGradient = 96;
+        private const int L0FinalHiddenGradient = 160;
+        private const int L0FinalCellGradient = 256;
+        private const int L0Cell = 176;
+        private const int L0CellGradient = 240;
+        private const int L0Gates = 272;
+        private const int L0GatesGradient = 464;
         private const int L1HiddenStride = 16;
         private const int L1CellStride = 16;
         private const int L1GateStride = 64;
-        private const int L1Hidden = 648;
-        private const int L1HiddenGradient = 712;
-        private const int L1FinalHiddenGradient = 776;
-        private const int L1FinalCellGradient = 872;
-        private const int L1Cell = 792;
-        private const int L1CellGradient = 856;
-        private const int L1Gates = 888;
-        private const int L1GatesGradient = 1080;
-        private const int OutputOffset = 1272;
-        private const int OutputGradientOffset = 1290;
+        private const int L1Hidden = 656;
+        private const int L1HiddenGradient = 720;
+        private const int L1FinalHiddenGradient = 784;
+        private const int L1FinalCellGradient = 880;
+        private const int L1Cell = 800;
+        private const int L1CellGradient = 864;
+        private const int L1Gates = 896;
+        private const int L1GatesGradient = 1088;
+        private const int OutputOffset = 1280;
+        private const int OutputGradientOffset = 1312;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -110,7 +110,10 @@ namespace Demo
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL1Offset, WeightHhL1Length), p.Slice(BiasHhL1Offset, BiasHhL1Length), packed.Slice(L1PackedHh, L1PackedHhLength), 4, 8, 8);
         }
 
-        private readonly float[] _workspace = new float[WorkspaceSize];
+        // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
+        // threads working on neighbouring bands of batch rows never share a page at the edge.
+        private readonly float[] _workspace;
+        private readonly int _workspaceStart;
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
         public Tagger() : this(0UL)
@@ -120,10 +123,14 @@ namespace Demo
         /// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
         public Tagger(ulong seed)
         {
+            _workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
             _packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);
         }
+
+        /// <summary>Activations and their gradients, at the constant offsets above.</summary>
+        private global::System.Span<float> Workspace => new global::System.Span<float>(_workspace, _workspaceStart, WorkspaceSize);
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
@@ -169,8 +176,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0HiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden, L1HiddenStride),
+            0 => Workspace.Slice(L0Hidden, L0HiddenStride),
+            1 => Workspace.Slice(L1Hidden, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0, 1."),
         };
 
@@ -178,8 +185,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 3 * L0HiddenStride, L0HiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden + 3 * L1HiddenStride, L1HiddenStride),
+            0 => Workspace.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride),
+            1 => Workspace.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0, 1."),
         };
 
@@ -187,8 +194,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0HiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1HiddenGradient, L1HiddenStride),
+            0 => Workspace.Slice(L0HiddenGradient, L0HiddenStride),
+            1 => Workspace.Slice(L1HiddenGradient, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0, 1."),
         };
 
@@ -196,8 +203,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1FinalHiddenGradient, L1HiddenStride),
+            0 => Workspace.Slice(L0FinalHiddenGradient, L0HiddenStride),
+            1 => Workspace.Slice(L1FinalHiddenGradient, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0, 1."),
         };
 
@@ -205,8 +212,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Cell, L0CellStride),
-            1 => new global::System.Span<float>(_workspace, L1Cell, L1CellStride),
+            0 => Workspace.Slice(L0Cell, L0CellStride),
+            1 => Workspace.Slice(L1Cell, L1CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCell exists for layers: 0, 1."),
         };
 
@@ -214,8 +221,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Cell + 3 * L0CellStride, L0CellStride),
-            1 => new global::System.Span<float>(_workspace, L1Cell + 3 * L1CellStride, L1CellStride),
+            0 => Workspace.Slice(L0Cell + 3 * L0CellStride, L0CellStride),
+            1 => Workspace.Slice(L1Cell + 3 * L1CellStride, L1CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCell exists for layers: 0, 1."),
         };
 
@@ -223,8 +230,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalCellGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0FinalCellGradient, L0CellStride),
-            1 => new global::System.Span<float>(_workspace, L1FinalCellGradient, L1CellStride),
+            0 => Workspace.Slice(L0FinalCellGradient, L0CellStride),
+            1 => Workspace.Slice(L1FinalCellGradient, L1CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCellGradient exists for layers: 0, 1."),
         };
 
@@ -232,8 +239,8 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialCellGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0CellGradient, L0CellStride),
-            1 => new global::System.Span<float>(_workspace, L1CellGradient, L1CellStride),
+            0 => Workspace.Slice(L0CellGradient, L0CellStride),
+            1 => Workspace.Slice(L1CellGradient, L1CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCellGradient exists for layers: 0, 1."),
         };
 
@@ -247,19 +254,19 @@ namespace Demo
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0HiddenStride);
-            global::System.Array.Clear(_workspace, L0Cell, L0CellStride);
-            global::System.Array.Clear(_workspace, L1Hidden, L1HiddenStride);
-            global::System.Array.Clear(_workspace, L1Cell, L1CellStride);
+            Workspace.Slice(L0Hidden, L0HiddenStride).Clear();
+            Workspace.Slice(L0Cell, L0CellStride).Clear();
+            Workspace.Slice(L1Hidden, L1HiddenStride).Clear();
+            Workspace.Slice(L1Cell, L1CellStride).Clear();
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden, L0HiddenStride);
-            global::System.Array.Copy(_workspace, L0Cell + 3 * L0CellStride, _workspace, L0Cell, L0CellStride);
-            global::System.Array.Copy(_workspace, L1Hidden + 3 * L1HiddenStride, _workspace, L1Hidden, L1HiddenStride);
-            global::System.Array.Copy(_workspace, L1Cell + 3 * L1CellStride, _workspace, L1Cell, L1CellStride);
+            Workspace.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride).CopyTo(Workspace.Slice(L0Hidden, L0HiddenStride));
+            Workspace.Slice(L0Cell + 3 * L0CellStride, L0CellStride).CopyTo(Workspace.Slice(L0Cell, L0CellStride));
+            Workspace.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride).CopyTo(Workspace.Slice(L1Hidden, L1HiddenStride));
+            Workspace.Slice(L1Cell + 3 * L1CellStride, L1CellStride).CopyTo(Workspace.Slice(L1Cell, L1CellStride));
         }
 
         /// <summary>
@@ -273,14 +280,14 @@ namespace Demo
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
             RunForward(inputs);
-            new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
+            Workspace.Slice(OutputOffset, OutputLength).CopyTo(outputs);
             global::RnnGen.Losses.Softmax(outputs, OutputSize);
         }
 
         /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="x"/> is the first layer's input [T, B, I].</summary>
         private void RunForward(global::System.ReadOnlySpan<float> x)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: LSTM: 4 -> 8.
@@ -346,20 +353,20 @@ namespace Demo
             ValidateLength(targets.Length, TargetLength, nameof(targets));
             global::System.ReadOnlySpan<float> x = inputs;
             RunForward(x);
-            global::System.Span<float> y = new global::System.Span<float>(_workspace, OutputOffset, OutputLength);
-            global::System.Span<float> dy = new global::System.Span<float>(_workspace, OutputGradientOffset, OutputLength);
+            global::System.Span<float> y = Workspace.Slice(OutputOffset, OutputLength);
+            global::System.Span<float> dy = Workspace.Slice(OutputGradientOffset, OutputLength);
             float loss = global::RnnGen.Losses.SoftmaxCrossEntropy(y, targets, dy, OutputSize);
             RunBackward(x);
             return loss;
         }
 
         /// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>
-        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+        public global::System.ReadOnlySpan<float> InputGradient => Workspace.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize);
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<float> x)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);

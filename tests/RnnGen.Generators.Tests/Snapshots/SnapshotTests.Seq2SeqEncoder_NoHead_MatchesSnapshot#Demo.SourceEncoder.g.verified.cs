@@ -35,7 +35,7 @@ namespace Demo
         /// <summary>An encoder takes no targets: its gradient arrives through FinalHiddenGradient.</summary>
         public const int TargetLength = 0;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 474;
+        private const int WorkspaceSize = 512;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -43,16 +43,16 @@ namespace Demo
         private const int L0HiddenStride = 8;
         private const int L0CellStride = 8;
         private const int L0GateStride = 32;
-        private const int L0Hidden = 18;
-        private const int L0HiddenGradient = 50;
-        private const int L0FinalHiddenGradient = 82;
-        private const int L0FinalCellGradient = 130;
-        private const int L0Cell = 90;
-        private const int L0CellGradient = 122;
-        private const int L0Gates = 138;
-        private const int L0GatesGradient = 234;
-        private const int L0TokenTable = 330;
-        private const int L0InputWeightCopy = 426;
+        private const int L0Hidden = 32;
+        private const int L0HiddenGradient = 64;
+        private const int L0FinalHiddenGradient = 96;
+        private const int L0FinalCellGradient = 160;
+        private const int L0Cell = 112;
+        private const int L0CellGradient = 144;
+        private const int L0Gates = 176;
+        private const int L0GatesGradient = 272;
+        private const int L0TokenTable = 368;
+        private const int L0InputWeightCopy = 464;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -83,7 +83,10 @@ namespace Demo
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(L0PackedHh, L0PackedHhLength), 4, 4, 4);
         }
 
-        private readonly float[] _workspace = new float[WorkspaceSize];
+        // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
+        // threads working on neighbouring bands of batch rows never share a page at the edge.
+        private readonly float[] _workspace;
+        private readonly int _workspaceStart;
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
         public SourceEncoder() : this(0UL)
@@ -93,10 +96,14 @@ namespace Demo
         /// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
         public SourceEncoder(ulong seed)
         {
+            _workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
             _packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);
         }
+
+        /// <summary>Activations and their gradients, at the constant offsets above.</summary>
+        private global::System.Span<float> Workspace => new global::System.Span<float>(_workspace, _workspaceStart, WorkspaceSize);
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
@@ -127,7 +134,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0HiddenStride),
+            0 => Workspace.Slice(L0Hidden, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0."),
         };
 
@@ -135,7 +142,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 3 * L0HiddenStride, L0HiddenStride),
+            0 => Workspace.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0."),
         };
 
@@ -143,7 +150,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0HiddenStride),
+            0 => Workspace.Slice(L0HiddenGradient, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0."),
         };
 
@@ -151,7 +158,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
+            0 => Workspace.Slice(L0FinalHiddenGradient, L0HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0."),
         };
 
@@ -159,7 +166,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialCell(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Cell, L0CellStride),
+            0 => Workspace.Slice(L0Cell, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCell exists for layers: 0."),
         };
 
@@ -167,7 +174,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalCell(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Cell + 3 * L0CellStride, L0CellStride),
+            0 => Workspace.Slice(L0Cell + 3 * L0CellStride, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCell exists for layers: 0."),
         };
 
@@ -175,7 +182,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> FinalCellGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0FinalCellGradient, L0CellStride),
+            0 => Workspace.Slice(L0FinalCellGradient, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalCellGradient exists for layers: 0."),
         };
 
@@ -183,7 +190,7 @@ namespace Demo
         /// <param name="layer">Layer index, 0 to 0.</param>
         public global::System.Span<float> InitialCellGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0CellGradient, L0CellStride),
+            0 => Workspace.Slice(L0CellGradient, L0CellStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialCellGradient exists for layers: 0."),
         };
 
@@ -197,15 +204,15 @@ namespace Demo
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0HiddenStride);
-            global::System.Array.Clear(_workspace, L0Cell, L0CellStride);
+            Workspace.Slice(L0Hidden, L0HiddenStride).Clear();
+            Workspace.Slice(L0Cell, L0CellStride).Clear();
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden, L0HiddenStride);
-            global::System.Array.Copy(_workspace, L0Cell + 3 * L0CellStride, _workspace, L0Cell, L0CellStride);
+            Workspace.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride).CopyTo(Workspace.Slice(L0Hidden, L0HiddenStride));
+            Workspace.Slice(L0Cell + 3 * L0CellStride, L0CellStride).CopyTo(Workspace.Slice(L0Cell, L0CellStride));
         }
 
         /// <summary>
@@ -223,7 +230,7 @@ namespace Demo
         /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="tokens"/> are the validated token ids [T, B].</summary>
         private void RunForward(global::System.ReadOnlySpan<int> tokens)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: LSTM: 3 -> 4.
@@ -274,7 +281,7 @@ namespace Demo
                     ComputeInputGradient();
                     _inputGradientPending = false;
                 }
-                return new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+                return Workspace.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize);
             }
         }
 
@@ -283,14 +290,14 @@ namespace Demo
         /// <summary>dx = dgates W_ih for every position, with W_ih as of the latest backward pass.</summary>
         private void ComputeInputGradient()
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0InputWeightCopy, 48), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize), SequenceLength * BatchSize, InputSize, 16, false);
         }
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<int> tokens)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
 

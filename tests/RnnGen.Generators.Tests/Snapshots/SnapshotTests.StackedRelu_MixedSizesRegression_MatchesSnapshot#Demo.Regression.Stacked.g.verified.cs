@@ -37,25 +37,25 @@ namespace Demo.Regression
         /// <summary>Length of a batch of float targets, shaped like the outputs.</summary>
         public const int TargetLength = 3;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 108;
+        private const int WorkspaceSize = 195;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
         private const int InputGradientOffset = 0;
         private const int L0HiddenStride = 5;
         private const int L0GateStride = 5;
-        private const int L0Hidden = 6;
-        private const int L0HiddenGradient = 26;
-        private const int L0FinalHiddenGradient = 46;
-        private const int L0GatesGradient = 51;
+        private const int L0Hidden = 16;
+        private const int L0HiddenGradient = 48;
+        private const int L0FinalHiddenGradient = 80;
+        private const int L0GatesGradient = 96;
         private const int L1HiddenStride = 3;
         private const int L1GateStride = 3;
-        private const int L1Hidden = 66;
-        private const int L1HiddenGradient = 78;
-        private const int L1FinalHiddenGradient = 90;
-        private const int L1GatesGradient = 93;
-        private const int OutputOffset = 102;
-        private const int OutputGradientOffset = 105;
+        private const int L1Hidden = 112;
+        private const int L1HiddenGradient = 128;
+        private const int L1FinalHiddenGradient = 144;
+        private const int L1GatesGradient = 160;
+        private const int OutputOffset = 176;
+        private const int OutputGradientOffset = 192;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -78,7 +78,10 @@ namespace Demo.Regression
         private const int HeadWeightOffset = 69, HeadWeightLength = 3;
         private const int HeadBiasOffset = 72, HeadBiasLength = 1;
 
-        private readonly float[] _workspace = new float[WorkspaceSize];
+        // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
+        // threads working on neighbouring bands of batch rows never share a page at the edge.
+        private readonly float[] _workspace;
+        private readonly int _workspaceStart;
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
         public Stacked() : this(0UL)
@@ -88,9 +91,13 @@ namespace Demo.Regression
         /// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
         public Stacked(ulong seed)
         {
+            _workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
         }
+
+        /// <summary>Activations and their gradients, at the constant offsets above.</summary>
+        private global::System.Span<float> Workspace => new global::System.Span<float>(_workspace, _workspaceStart, WorkspaceSize);
 
         /// <summary>The parameter tensors in block order, named and shaped as PyTorch's <c>state_dict</c>.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::RnnGen.ParameterTensor> ParameterLayout => s_parameterLayout;
@@ -130,8 +137,8 @@ namespace Demo.Regression
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden, L0HiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden, L1HiddenStride),
+            0 => Workspace.Slice(L0Hidden, L0HiddenStride),
+            1 => Workspace.Slice(L1Hidden, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHidden exists for layers: 0, 1."),
         };
 
@@ -139,8 +146,8 @@ namespace Demo.Regression
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalHidden(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0Hidden + 3 * L0HiddenStride, L0HiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1Hidden + 3 * L1HiddenStride, L1HiddenStride),
+            0 => Workspace.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride),
+            1 => Workspace.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHidden exists for layers: 0, 1."),
         };
 
@@ -148,8 +155,8 @@ namespace Demo.Regression
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> InitialHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0HiddenGradient, L0HiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1HiddenGradient, L1HiddenStride),
+            0 => Workspace.Slice(L0HiddenGradient, L0HiddenStride),
+            1 => Workspace.Slice(L1HiddenGradient, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "InitialHiddenGradient exists for layers: 0, 1."),
         };
 
@@ -157,8 +164,8 @@ namespace Demo.Regression
         /// <param name="layer">Layer index, 0 to 1.</param>
         public global::System.Span<float> FinalHiddenGradient(int layer) => layer switch
         {
-            0 => new global::System.Span<float>(_workspace, L0FinalHiddenGradient, L0HiddenStride),
-            1 => new global::System.Span<float>(_workspace, L1FinalHiddenGradient, L1HiddenStride),
+            0 => Workspace.Slice(L0FinalHiddenGradient, L0HiddenStride),
+            1 => Workspace.Slice(L1FinalHiddenGradient, L1HiddenStride),
             _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "FinalHiddenGradient exists for layers: 0, 1."),
         };
 
@@ -200,15 +207,15 @@ namespace Demo.Regression
         /// <summary>Zeroes the initial state of every layer, starting the next pass from a blank state.</summary>
         public void ResetState()
         {
-            global::System.Array.Clear(_workspace, L0Hidden, L0HiddenStride);
-            global::System.Array.Clear(_workspace, L1Hidden, L1HiddenStride);
+            Workspace.Slice(L0Hidden, L0HiddenStride).Clear();
+            Workspace.Slice(L1Hidden, L1HiddenStride).Clear();
         }
 
         /// <summary>Makes the final state of the latest pass the initial state of the next one (stateful truncated BPTT).</summary>
         public void CarryState()
         {
-            global::System.Array.Copy(_workspace, L0Hidden + 3 * L0HiddenStride, _workspace, L0Hidden, L0HiddenStride);
-            global::System.Array.Copy(_workspace, L1Hidden + 3 * L1HiddenStride, _workspace, L1Hidden, L1HiddenStride);
+            Workspace.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride).CopyTo(Workspace.Slice(L0Hidden, L0HiddenStride));
+            Workspace.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride).CopyTo(Workspace.Slice(L1Hidden, L1HiddenStride));
         }
 
         /// <summary>
@@ -222,13 +229,13 @@ namespace Demo.Regression
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
             RunForward(inputs);
-            new global::System.ReadOnlySpan<float>(_workspace, OutputOffset, OutputLength).CopyTo(outputs);
+            Workspace.Slice(OutputOffset, OutputLength).CopyTo(outputs);
         }
 
         /// <summary>Forward pass over all steps and layers into the workspace; <paramref name="x"/> is the first layer's input [T, B, I].</summary>
         private void RunForward(global::System.ReadOnlySpan<float> x)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
 
             // Layer 0: RNN (relu): 2 -> 5.
@@ -280,20 +287,20 @@ namespace Demo.Regression
             ValidateLength(targets.Length, TargetLength, nameof(targets));
             global::System.ReadOnlySpan<float> x = inputs;
             RunForward(x);
-            global::System.Span<float> y = new global::System.Span<float>(_workspace, OutputOffset, OutputLength);
-            global::System.Span<float> dy = new global::System.Span<float>(_workspace, OutputGradientOffset, OutputLength);
+            global::System.Span<float> y = Workspace.Slice(OutputOffset, OutputLength);
+            global::System.Span<float> dy = Workspace.Slice(OutputGradientOffset, OutputLength);
             float loss = global::RnnGen.Losses.MeanSquaredError(y, targets, dy);
             RunBackward(x);
             return loss;
         }
 
         /// <summary>Gradient of the latest training loss with respect to the inputs, [T, B, I] time-major.</summary>
-        public global::System.ReadOnlySpan<float> InputGradient => new global::System.Span<float>(_workspace, InputGradientOffset, SequenceLength * BatchSize * InputSize);
+        public global::System.ReadOnlySpan<float> InputGradient => Workspace.Slice(InputGradientOffset, SequenceLength * BatchSize * InputSize);
 
         /// <summary>Backpropagation through time from dL/dy (already in the workspace) down to the parameters and inputs.</summary>
         private void RunBackward(global::System.ReadOnlySpan<float> x)
         {
-            global::System.Span<float> ws = _workspace;
+            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.Span<float> g = Parameters.Gradients;
             global::System.ReadOnlySpan<float> dy = ws.Slice(OutputGradientOffset, OutputLength);
