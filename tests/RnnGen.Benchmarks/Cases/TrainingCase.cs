@@ -31,8 +31,9 @@ internal class TrainCharLmLstmH256Case : BenchmarkCase
     }
 }
 
-/// <summary><c>train_charlm_lstm_h256_b32_t64_2t</c>: the same step with the large matrix products split over two
-/// threads by <see cref="KernelThreading"/>; results are bit-identical to the one-thread case.</summary>
+/// <summary><c>train_charlm_lstm_h256_b32_t64_2t</c>: the same step on two threads by <see cref="KernelThreading"/>
+/// (the time loops as one band of batch rows per thread, the other large products split); results are bit-identical
+/// to the one-thread case.</summary>
 internal sealed class TrainCharLmLstmH256TwoThreadCase : TrainCharLmLstmH256Case
 {
     public override string Id => "train_charlm_lstm_h256_b32_t64_2t";
