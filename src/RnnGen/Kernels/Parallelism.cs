@@ -120,8 +120,8 @@ public static class KernelThreading
     /// </summary>
     /// <remarks>
     /// A time loop split this way hands work to the other threads once, where splitting each step's product and cell
-    /// hands it over twice per step. Every row is computed by the same kernels in the same order either way, so the
-    /// results are bit-identical for any thread count.
+    /// hands it over twice per step. When the job computes each row the same way whatever band it falls in (as the loops
+    /// that generated models split this way do), the results are bit-identical for any thread count.
     /// </remarks>
     /// <param name="job">The work; a struct, so handing it over allocates nothing.</param>
     /// <param name="batchSize">Rows of the batch, at least 1.</param>
