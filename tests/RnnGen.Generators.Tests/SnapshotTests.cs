@@ -45,6 +45,23 @@ public sealed class SnapshotTests
         public partial class BatchedCharLm { }
         """);
 
+    // Time loops in bands of batch rows: the bidirectional GRU and the LSTM run on recurrent panels (T ≥ 8), so each
+    // direction's forward and backward loop becomes a band method with the sequence lengths sliced to its rows; the
+    // projected LSTM keeps its steps inline. Unrolled (T × directions ≤ 32 per layer).
+    [Fact]
+    public void BandedBidirectionalVariableLength_StepBands_MatchesSnapshot() => VerifyGenerated("""
+        using RnnGen;
+
+        namespace Demo;
+
+        [RnnModel(SequenceLength = 8, BatchSize = 3, VariableLength = true)]
+        [Input(4)]
+        [Gru(5, Bidirectional = true)]
+        [Lstm(6, ProjectionSize = 3)]
+        [Dense(2, Activation = DenseActivation.Softmax)]
+        public partial class BandedTagger { }
+        """);
+
     [Fact]
     public void StackedRelu_MixedSizesRegression_MatchesSnapshot() => VerifyGenerated("""
         using RnnGen;
