@@ -199,8 +199,7 @@ public sealed partial class RnnGenerator
                         string pre = OutputRange(c, d);
                         WriteInputProjection(c, layer, d, x, pre, packed: false,
                             $"// {direction}Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
-                        WriteRecurrentPanels(c, layer, d, backward: false);
-                        ForEachStep(c, d, d.Reverse, bandMethod, bandSummary, flops, t =>
+                        ForEachStep(c, layer, d, d.Reverse, backward: false, bandMethod, bandSummary, flops, t =>
                         {
                             w.Line(RecurrentProduct(layer, d, t, hPrevOf(t), hOutOf(t), accumulate: true));
                             w.Line($"{Kernels}.RnnCell.Activate({hOutOf(t)}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
@@ -215,8 +214,7 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, gates, packed, packed
                             ? $"// {direction}Input projection for every step from the packed W_ih: gates_t = x_t W_ihᵀ + b_ih (the step kernel adds b_hh)."
                             : $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
-                        WriteRecurrentPanels(c, layer, d, backward: false);
-                        ForEachStep(c, d, d.Reverse, bandMethod, bandSummary, flops, t =>
+                        ForEachStep(c, layer, d, d.Reverse, backward: false, bandMethod, bandSummary, flops, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
                             string cellOutput = d.WeightHr is null ? hOutOf(t) : Slot(p + "Raw", p + "CellStride", t, 0);
@@ -242,8 +240,7 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, gates, packed, packed
                             ? $"// {direction}Input projection for every step from the packed W_ih: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...))."
                             : $"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).", includeHiddenBias: false);
-                        WriteRecurrentPanels(c, layer, d, backward: false);
-                        ForEachStep(c, d, d.Reverse, bandMethod, bandSummary, flops, t =>
+                        ForEachStep(c, layer, d, d.Reverse, backward: false, bandMethod, bandSummary, flops, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
                             if (packed)
@@ -270,7 +267,7 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, gates, packed: false,
                             $"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih.", includeHiddenBias: false);
                         w.Line("// The hidden product is split: r and z read W_h{r,z} h + b_h{r,z}; n reads W_hn (r ⊙ h) + b_hn once r is known.");
-                        ForEachStep(c, d, d.Reverse, bandMethod, bandSummary, flops, t =>
+                        ForEachStep(c, layer, d, d.Reverse, backward: false, bandMethod, bandSummary, flops, t =>
                         {
                             string ghRz = Slot(p + "HiddenGates", p + "CellStride", t, 0, 2);
                             string rh = Slot(p + "ResetHidden", p + "CellStride", t, 0);
@@ -297,13 +294,15 @@ public sealed partial class RnnGenerator
         /// </summary>
         private static void WriteRecurrentPanels(EmitContext c, LayerSpec layer, DirectionLayout d, bool backward)
         {
-            if (d.RecurrentPanels < 0)
+            if (!d.PacksRecurrent)
                 return;
             SourceWriter w = c.Writer;
-            string panels = RecurrentPanels(layer, d, backward);
+            int columns = backward ? layer.StateSize : layer.GateWidth, depth = backward ? layer.GateWidth : layer.StateSize;
+            string panels = RecurrentPanels(d);
             w.Line(backward
-                ? "// W_hh packed once into GEMM panels for dgates W_hh; every step multiplies by the panels in place."
-                : "// W_hhᵀ packed once into GEMM panels for h W_hhᵀ; every step multiplies by the panels in place.");
+                ? "// W_hh packed once into GEMM panels for dgates W_hh, in this thread's own buffer; every step multiplies by them."
+                : "// W_hhᵀ packed once into GEMM panels for h W_hhᵀ, in this thread's own buffer; every step multiplies by them.");
+            w.Line($"{Span} {panels} = {Kernels}.Gemm.ThreadPanels({Int((int)BufferLayout.GemmPanels(columns, depth))});");
             w.Line(backward
                 ? $"{Kernels}.Gemm.PackB({Param(d.WeightHh)}, {panels}, {Int(layer.StateSize)}, {Int(layer.GateWidth)});"
                 : $"{Kernels}.Gemm.PackTransposedB({Param(d.WeightHh)}, {panels}, {Int(layer.GateWidth)}, {Int(layer.StateSize)});");
@@ -317,17 +316,13 @@ public sealed partial class RnnGenerator
         {
             int columns = backward ? layer.StateSize : layer.GateWidth, depth = backward ? layer.GateWidth : layer.StateSize;
             string shape = $"{t.Batch}, {Int(columns)}, {Int(depth)}, {(accumulate ? "true" : "false")}";
-            if (d.RecurrentPanels >= 0)
-                return $"{Kernels}.Gemm.MultiplyPacked({operand}, {RecurrentPanels(layer, d, backward)}, {target}, {shape});";
+            if (d.PacksRecurrent)
+                return $"{Kernels}.Gemm.MultiplyPacked({operand}, {RecurrentPanels(d)}, {target}, {shape});";
             return $"{Kernels}.Gemm.{(backward ? "Multiply" : "MultiplyTransposedB")}({operand}, {Param(d.WeightHh)}, {target}, {shape});";
         }
 
-        /// <summary>The packed W_hh of a direction: G·H columns deep H forward, H columns deep G·H backward.</summary>
-        private static string RecurrentPanels(LayerSpec layer, DirectionLayout d, bool backward)
-        {
-            int columns = backward ? layer.StateSize : layer.GateWidth, depth = backward ? layer.GateWidth : layer.StateSize;
-            return $"ws.Slice({d.Prefix}RecurrentPanels, {Int((int)BufferLayout.GemmPanels(columns, depth))})";
-        }
+        /// <summary>The local holding a direction's packed W_hh: G·H columns deep H forward, H columns deep G·H backward.</summary>
+        private static string RecurrentPanels(DirectionLayout d) => "panels" + d.Prefix;
 
         /// <summary>Batch-1 forward passes run the recurrence on the packed kernels (larger batches use GEMMs).</summary>
         private static bool UsesPackedForward(EmitContext c, DirectionLayout d) => c.Model.BatchSize == 1 && d.PackedHh >= 0;
@@ -534,13 +529,19 @@ public sealed partial class RnnGenerator
         /// <c>KernelThreading.ForEachBatchBand</c> can run the whole time loop as one band per thread, handing work over
         /// once instead of at every step's product and cell.
         /// </summary>
+        /// <remarks>
+        /// The packed W_hh the steps multiply by is packed first, by the thread that runs them (a band packs its own).
+        /// </remarks>
+        /// <param name="backward">Whether the loop runs back through time (W_hh packed as stored, not transposed).</param>
         /// <param name="flops">Operations of the loop's recurrent products, which decide whether splitting pays.</param>
-        private static void ForEachStep(EmitContext c, DirectionLayout d, bool reverse, string bandMethod, string bandSummary, long flops, Action<StepIndex> body)
+        private static void ForEachStep(EmitContext c, LayerSpec layer, DirectionLayout d, bool reverse, bool backward, string bandMethod, string bandSummary,
+            long flops, Action<StepIndex> body)
         {
             SourceWriter w = c.Writer;
             bool banded = Bands(d);
             if (!banded)
             {
+                WriteRecurrentPanels(c, layer, d, backward);
                 WriteSteps(c, reverse, banded, body);
                 return;
             }
@@ -548,7 +549,10 @@ public sealed partial class RnnGenerator
             w.Line($"RunStepBands({Int(c.BandLoops.Count)}, {flops.ToString(CultureInfo.InvariantCulture)}L);");
             SourceWriter.Diversion diversion = w.Divert(0);
             using (diversion)
+            {
+                WriteRecurrentPanels(c, layer, d, backward);
                 WriteSteps(c, reverse, banded, body);
+            }
             c.BandLoops.Add(new BandLoop(bandMethod, bandSummary, diversion.Text));
         }
 
@@ -558,7 +562,7 @@ public sealed partial class RnnGenerator
         /// Those products compute every element of C the same way for any number of rows, so a band gives bit-for-bit
         /// the rows the whole batch would; the unpacked products pick a different summation for a few rows.
         /// </summary>
-        private static bool Bands(DirectionLayout d) => d.RecurrentPanels >= 0 && d.WeightHr is null;
+        private static bool Bands(DirectionLayout d) => d.PacksRecurrent && d.WeightHr is null;
 
         private static void WriteSteps(EmitContext c, bool reverse, bool banded, Action<StepIndex> body)
         {

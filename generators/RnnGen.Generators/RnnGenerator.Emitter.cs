@@ -195,7 +195,6 @@ public sealed partial class RnnGenerator
                     Offset(w, p + "ResetHiddenGradient", d.ResetHiddenGradient);
                     Offset(w, p + "TokenTable", d.TokenTable);
                     Offset(w, p + "InputWeightCopy", d.InputWeightCopy);
-                    Offset(w, p + "RecurrentPanels", d.RecurrentPanels);
                     Offset(w, p + "Raw", d.Raw);
                     Offset(w, p + "RawGradient", d.RawGradient);
                 }

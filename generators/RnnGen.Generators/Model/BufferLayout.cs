@@ -121,11 +121,7 @@ internal sealed class BufferLayout
             d.PackedHhLength = (int)System.Math.Min(layer.PackedLength(layer.StateSize), int.MaxValue);
             d.PackedHh = ReservePacked(d.PackedHhLength);
         }
-        if (b > 1 && model.SequenceLength >= Limits.RecurrentPanelSteps && !layer.ResetBefore)
-        {
-            // Forward packs W_hhᵀ (G·H columns, depth H), backward W_hh (H columns, depth G·H) into the same slot.
-            d.RecurrentPanels = Reserve(System.Math.Max(GemmPanels(layer.GateWidth, layer.StateSize), GemmPanels(layer.StateSize, layer.GateWidth)));
-        }
+        d.PacksRecurrent = b > 1 && model.SequenceLength >= Limits.RecurrentPanelSteps && !layer.ResetBefore;
         if (k == 0 && UsesTokenTable)
         {
             d.TokenTable = Reserve((long)model.Input.Vocabulary * layer.GateWidth);
@@ -311,8 +307,11 @@ internal sealed class DirectionLayout
     /// dx = dgates W_ih when it is first read, so that a step of the optimiser in between does not change it.
     /// </summary>
     public int InputWeightCopy { get; set; } = -1;
-    /// <summary>Batched layers over enough steps: W_hh packed for Gemm.MultiplyPacked, forward then backward.</summary>
-    public int RecurrentPanels { get; set; } = -1;
+    /// <summary>
+    /// Batched layers over enough steps multiply by W_hh packed for Gemm.MultiplyPacked once per loop, into the
+    /// packing thread's own buffer (Gemm.ThreadPanels), not the workspace.
+    /// </summary>
+    public bool PacksRecurrent { get; set; }
     /// <summary>LSTM projection: [T][B][H] o ⊙ tanh(c) before W_hr.</summary>
     public int Raw { get; set; } = -1;
     public int RawGradient { get; set; } = -1;

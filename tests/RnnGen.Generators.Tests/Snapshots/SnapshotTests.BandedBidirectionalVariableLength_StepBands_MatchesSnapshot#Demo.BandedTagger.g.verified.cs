@@ -38,7 +38,7 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 24;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 6896;
+        private const int WorkspaceSize = 6032;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -52,36 +52,33 @@ namespace Demo
         private const int L0GatesGradient = 768;
         private const int L0HiddenGates = 1136;
         private const int L0HiddenGatesGradient = 1504;
-        private const int L0RecurrentPanels = 1872;
         private const int L0RHiddenStride = 15;
         private const int L0RGateStride = 45;
-        private const int L0RHidden = 2112;
-        private const int L0RHiddenGradient = 2256;
-        private const int L0RFinalHiddenGradient = 2400;
-        private const int L0RGates = 2416;
-        private const int L0RGatesGradient = 2784;
-        private const int L0RHiddenGates = 3152;
-        private const int L0RHiddenGatesGradient = 3520;
-        private const int L0RRecurrentPanels = 3888;
-        private const int L0Merged = 4128;
-        private const int L0MergedGradient = 4368;
+        private const int L0RHidden = 1872;
+        private const int L0RHiddenGradient = 2016;
+        private const int L0RFinalHiddenGradient = 2160;
+        private const int L0RGates = 2176;
+        private const int L0RGatesGradient = 2544;
+        private const int L0RHiddenGates = 2912;
+        private const int L0RHiddenGatesGradient = 3280;
+        private const int L0Merged = 3648;
+        private const int L0MergedGradient = 3888;
         private const int L1HiddenStride = 9;
         private const int L1CellStride = 18;
         private const int L1GateStride = 72;
-        private const int L1Hidden = 4608;
-        private const int L1HiddenGradient = 4704;
-        private const int L1FinalHiddenGradient = 4800;
-        private const int L1FinalCellGradient = 5024;
-        private const int L1Cell = 4816;
-        private const int L1CellGradient = 4992;
-        private const int L1CellGradientSave = 5056;
-        private const int L1Gates = 5088;
-        private const int L1GatesGradient = 5664;
-        private const int L1RecurrentPanels = 6240;
-        private const int L1Raw = 6624;
-        private const int L1RawGradient = 6768;
-        private const int OutputOffset = 6800;
-        private const int OutputGradientOffset = 6848;
+        private const int L1Hidden = 4128;
+        private const int L1HiddenGradient = 4224;
+        private const int L1FinalHiddenGradient = 4320;
+        private const int L1FinalCellGradient = 4544;
+        private const int L1Cell = 4336;
+        private const int L1CellGradient = 4512;
+        private const int L1CellGradientSave = 4576;
+        private const int L1Gates = 4608;
+        private const int L1GatesGradient = 5184;
+        private const int L1Raw = 5760;
+        private const int L1RawGradient = 5904;
+        private const int OutputOffset = 5936;
+        private const int OutputGradientOffset = 5984;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -344,15 +341,11 @@ namespace Demo
             // Forward direction. Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 15, 4, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0Gates, SequenceLength * L0GateStride), p.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
-            // W_hhᵀ packed once into GEMM panels for h W_hhᵀ; every step multiplies by the panels in place.
-            global::RnnGen.Kernels.Gemm.PackTransposedB(p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0RecurrentPanels, 80), 15, 5);
             // Batch rows never read one another: the time loop runs in bands of rows, one per thread under KernelThreading.Enable (L0ForwardSteps).
             RunStepBands(0, 3600L);
             // Reverse direction, t = T-1 down to 0. Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(x, p.Slice(WeightIhL0ReverseOffset, WeightIhL0ReverseLength), ws.Slice(L0RGates, SequenceLength * L0RGateStride), SequenceLength * BatchSize, 15, 4, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0RGates, SequenceLength * L0RGateStride), p.Slice(BiasIhL0ReverseOffset, BiasIhL0ReverseLength), SequenceLength * BatchSize);
-            // W_hhᵀ packed once into GEMM panels for h W_hhᵀ; every step multiplies by the panels in place.
-            global::RnnGen.Kernels.Gemm.PackTransposedB(p.Slice(WeightHhL0ReverseOffset, WeightHhL0ReverseLength), ws.Slice(L0RRecurrentPanels, 80), 15, 5);
             // Batch rows never read one another: the time loop runs in bands of rows, one per thread under KernelThreading.Enable (L0RForwardSteps).
             RunStepBands(1, 3600L);
             // Merge the directions (concat) into the layer output.
@@ -370,52 +363,53 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Merged, SequenceLength * BatchSize * 10), p.Slice(WeightIhL1Offset, WeightIhL1Length), ws.Slice(L1Gates, SequenceLength * L1GateStride), SequenceLength * BatchSize, 24, 10, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L1Gates, SequenceLength * L1GateStride), p.Slice(BiasIhL1Offset, BiasIhL1Length), SequenceLength * BatchSize);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L1Gates, SequenceLength * L1GateStride), p.Slice(BiasHhL1Offset, BiasHhL1Length), SequenceLength * BatchSize);
-            // W_hhᵀ packed once into GEMM panels for h W_hhᵀ; every step multiplies by the panels in place.
-            global::RnnGen.Kernels.Gemm.PackTransposedB(p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1RecurrentPanels, 96), 24, 3);
+            // W_hhᵀ packed once into GEMM panels for h W_hhᵀ, in this thread's own buffer; every step multiplies by them.
+            global::System.Span<float> panelsL1 = global::RnnGen.Kernels.Gemm.ThreadPanels(96);
+            global::RnnGen.Kernels.Gemm.PackTransposedB(p.Slice(WeightHhL1Offset, WeightHhL1Length), panelsL1, 24, 3);
             // t = 0
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden, L1HiddenStride), ws.Slice(L1RecurrentPanels, 96), ws.Slice(L1Gates, L1GateStride), BatchSize, 24, 3, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden, L1HiddenStride), panelsL1, ws.Slice(L1Gates, L1GateStride), BatchSize, 24, 3, true);
             global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates, L1GateStride), ws.Slice(L1Cell, L1CellStride), ws.Slice(L1Cell + 1 * L1CellStride, L1CellStride), ws.Slice(L1Raw, L1CellStride), BatchSize, 6);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Raw, L1CellStride), p.Slice(WeightHrL1Offset, WeightHrL1Length), ws.Slice(L1Hidden + 1 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 6, false);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Hidden + 1 * L1HiddenStride, L1HiddenStride), ws.Slice(L1Hidden, L1HiddenStride), lengths, 0, 3);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Cell + 1 * L1CellStride, L1CellStride), ws.Slice(L1Cell, L1CellStride), lengths, 0, 6);
             // t = 1
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 1 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RecurrentPanels, 96), ws.Slice(L1Gates + 1 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 1 * L1HiddenStride, L1HiddenStride), panelsL1, ws.Slice(L1Gates + 1 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
             global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates + 1 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 1 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 2 * L1CellStride, L1CellStride), ws.Slice(L1Raw + 1 * L1CellStride, L1CellStride), BatchSize, 6);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Raw + 1 * L1CellStride, L1CellStride), p.Slice(WeightHrL1Offset, WeightHrL1Length), ws.Slice(L1Hidden + 2 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 6, false);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Hidden + 2 * L1HiddenStride, L1HiddenStride), ws.Slice(L1Hidden + 1 * L1HiddenStride, L1HiddenStride), lengths, 1, 3);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Cell + 2 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 1 * L1CellStride, L1CellStride), lengths, 1, 6);
             // t = 2
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 2 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RecurrentPanels, 96), ws.Slice(L1Gates + 2 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 2 * L1HiddenStride, L1HiddenStride), panelsL1, ws.Slice(L1Gates + 2 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
             global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates + 2 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 2 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 3 * L1CellStride, L1CellStride), ws.Slice(L1Raw + 2 * L1CellStride, L1CellStride), BatchSize, 6);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Raw + 2 * L1CellStride, L1CellStride), p.Slice(WeightHrL1Offset, WeightHrL1Length), ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 6, false);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1Hidden + 2 * L1HiddenStride, L1HiddenStride), lengths, 2, 3);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Cell + 3 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 2 * L1CellStride, L1CellStride), lengths, 2, 6);
             // t = 3
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RecurrentPanels, 96), ws.Slice(L1Gates + 3 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), panelsL1, ws.Slice(L1Gates + 3 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
             global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates + 3 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 3 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 4 * L1CellStride, L1CellStride), ws.Slice(L1Raw + 3 * L1CellStride, L1CellStride), BatchSize, 6);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Raw + 3 * L1CellStride, L1CellStride), p.Slice(WeightHrL1Offset, WeightHrL1Length), ws.Slice(L1Hidden + 4 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 6, false);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Hidden + 4 * L1HiddenStride, L1HiddenStride), ws.Slice(L1Hidden + 3 * L1HiddenStride, L1HiddenStride), lengths, 3, 3);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Cell + 4 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 3 * L1CellStride, L1CellStride), lengths, 3, 6);
             // t = 4
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 4 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RecurrentPanels, 96), ws.Slice(L1Gates + 4 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 4 * L1HiddenStride, L1HiddenStride), panelsL1, ws.Slice(L1Gates + 4 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
             global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates + 4 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 4 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 5 * L1CellStride, L1CellStride), ws.Slice(L1Raw + 4 * L1CellStride, L1CellStride), BatchSize, 6);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Raw + 4 * L1CellStride, L1CellStride), p.Slice(WeightHrL1Offset, WeightHrL1Length), ws.Slice(L1Hidden + 5 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 6, false);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Hidden + 5 * L1HiddenStride, L1HiddenStride), ws.Slice(L1Hidden + 4 * L1HiddenStride, L1HiddenStride), lengths, 4, 3);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Cell + 5 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 4 * L1CellStride, L1CellStride), lengths, 4, 6);
             // t = 5
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 5 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RecurrentPanels, 96), ws.Slice(L1Gates + 5 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 5 * L1HiddenStride, L1HiddenStride), panelsL1, ws.Slice(L1Gates + 5 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
             global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates + 5 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 5 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 6 * L1CellStride, L1CellStride), ws.Slice(L1Raw + 5 * L1CellStride, L1CellStride), BatchSize, 6);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Raw + 5 * L1CellStride, L1CellStride), p.Slice(WeightHrL1Offset, WeightHrL1Length), ws.Slice(L1Hidden + 6 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 6, false);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Hidden + 6 * L1HiddenStride, L1HiddenStride), ws.Slice(L1Hidden + 5 * L1HiddenStride, L1HiddenStride), lengths, 5, 3);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Cell + 6 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 5 * L1CellStride, L1CellStride), lengths, 5, 6);
             // t = 6
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 6 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RecurrentPanels, 96), ws.Slice(L1Gates + 6 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 6 * L1HiddenStride, L1HiddenStride), panelsL1, ws.Slice(L1Gates + 6 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
             global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates + 6 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 6 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 7 * L1CellStride, L1CellStride), ws.Slice(L1Raw + 6 * L1CellStride, L1CellStride), BatchSize, 6);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Raw + 6 * L1CellStride, L1CellStride), p.Slice(WeightHrL1Offset, WeightHrL1Length), ws.Slice(L1Hidden + 7 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 6, false);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Hidden + 7 * L1HiddenStride, L1HiddenStride), ws.Slice(L1Hidden + 6 * L1HiddenStride, L1HiddenStride), lengths, 6, 3);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Cell + 7 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 6 * L1CellStride, L1CellStride), lengths, 6, 6);
             // t = 7
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 7 * L1HiddenStride, L1HiddenStride), ws.Slice(L1RecurrentPanels, 96), ws.Slice(L1Gates + 7 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1Hidden + 7 * L1HiddenStride, L1HiddenStride), panelsL1, ws.Slice(L1Gates + 7 * L1GateStride, L1GateStride), BatchSize, 24, 3, true);
             global::RnnGen.Kernels.LstmCell.Forward(ws.Slice(L1Gates + 7 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 7 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 8 * L1CellStride, L1CellStride), ws.Slice(L1Raw + 7 * L1CellStride, L1CellStride), BatchSize, 6);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L1Raw + 7 * L1CellStride, L1CellStride), p.Slice(WeightHrL1Offset, WeightHrL1Length), ws.Slice(L1Hidden + 8 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 6, false);
             global::RnnGen.Kernels.Sequence.Freeze(ws.Slice(L1Hidden + 8 * L1HiddenStride, L1HiddenStride), ws.Slice(L1Hidden + 7 * L1HiddenStride, L1HiddenStride), lengths, 7, 3);
@@ -495,8 +489,9 @@ namespace Demo
             global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L1HiddenGradient + 8 * L1HiddenStride, L1HiddenStride), ws.Slice(L1FinalHiddenGradient, L1HiddenStride), ws.Slice(L1HiddenGradient + 8 * L1HiddenStride, L1HiddenStride));
             ws.Slice(L1FinalCellGradient, L1CellStride).CopyTo(ws.Slice(L1CellGradient, L1CellStride));
             // Past a sequence's end the state was copied forward, so its gradient flows straight back (Sequence.PassThrough).
-            // W_hh packed once into GEMM panels for dgates W_hh; every step multiplies by the panels in place.
-            global::RnnGen.Kernels.Gemm.PackB(p.Slice(WeightHhL1Offset, WeightHhL1Length), ws.Slice(L1RecurrentPanels, 384), 3, 24);
+            // W_hh packed once into GEMM panels for dgates W_hh, in this thread's own buffer; every step multiplies by them.
+            global::System.Span<float> panelsL1 = global::RnnGen.Kernels.Gemm.ThreadPanels(384);
+            global::RnnGen.Kernels.Gemm.PackB(p.Slice(WeightHhL1Offset, WeightHhL1Length), panelsL1, 3, 24);
             // t = 7
             global::RnnGen.Kernels.Sequence.PassThrough(ws.Slice(L1HiddenGradient + 8 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient + 7 * L1HiddenStride, L1HiddenStride), lengths, 7, 3);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1CellGradientSave, L1CellStride), lengths, 7, 6);
@@ -504,7 +499,7 @@ namespace Demo
             global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 7 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 7 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 8 * L1CellStride, L1CellStride), ws.Slice(L1RawGradient, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient + 7 * L1GateStride, L1GateStride), BatchSize, 6);
             global::RnnGen.Kernels.Sequence.ClearFrozenRows(ws.Slice(L1GatesGradient + 7 * L1GateStride, L1GateStride), lengths, 7, 24);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradientSave, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), lengths, 7, 6);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 7 * L1GateStride, L1GateStride), ws.Slice(L1RecurrentPanels, 384), ws.Slice(L1HiddenGradient + 7 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 7 * L1GateStride, L1GateStride), panelsL1, ws.Slice(L1HiddenGradient + 7 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
             // t = 6
             global::RnnGen.Kernels.Sequence.PassThrough(ws.Slice(L1HiddenGradient + 7 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient + 6 * L1HiddenStride, L1HiddenStride), lengths, 6, 3);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1CellGradientSave, L1CellStride), lengths, 6, 6);
@@ -512,7 +507,7 @@ namespace Demo
             global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 6 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 6 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 7 * L1CellStride, L1CellStride), ws.Slice(L1RawGradient, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient + 6 * L1GateStride, L1GateStride), BatchSize, 6);
             global::RnnGen.Kernels.Sequence.ClearFrozenRows(ws.Slice(L1GatesGradient + 6 * L1GateStride, L1GateStride), lengths, 6, 24);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradientSave, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), lengths, 6, 6);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 6 * L1GateStride, L1GateStride), ws.Slice(L1RecurrentPanels, 384), ws.Slice(L1HiddenGradient + 6 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 6 * L1GateStride, L1GateStride), panelsL1, ws.Slice(L1HiddenGradient + 6 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
             // t = 5
             global::RnnGen.Kernels.Sequence.PassThrough(ws.Slice(L1HiddenGradient + 6 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient + 5 * L1HiddenStride, L1HiddenStride), lengths, 5, 3);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1CellGradientSave, L1CellStride), lengths, 5, 6);
@@ -520,7 +515,7 @@ namespace Demo
             global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 5 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 5 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 6 * L1CellStride, L1CellStride), ws.Slice(L1RawGradient, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient + 5 * L1GateStride, L1GateStride), BatchSize, 6);
             global::RnnGen.Kernels.Sequence.ClearFrozenRows(ws.Slice(L1GatesGradient + 5 * L1GateStride, L1GateStride), lengths, 5, 24);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradientSave, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), lengths, 5, 6);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 5 * L1GateStride, L1GateStride), ws.Slice(L1RecurrentPanels, 384), ws.Slice(L1HiddenGradient + 5 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 5 * L1GateStride, L1GateStride), panelsL1, ws.Slice(L1HiddenGradient + 5 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
             // t = 4
             global::RnnGen.Kernels.Sequence.PassThrough(ws.Slice(L1HiddenGradient + 5 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient + 4 * L1HiddenStride, L1HiddenStride), lengths, 4, 3);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1CellGradientSave, L1CellStride), lengths, 4, 6);
@@ -528,7 +523,7 @@ namespace Demo
             global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 4 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 4 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 5 * L1CellStride, L1CellStride), ws.Slice(L1RawGradient, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient + 4 * L1GateStride, L1GateStride), BatchSize, 6);
             global::RnnGen.Kernels.Sequence.ClearFrozenRows(ws.Slice(L1GatesGradient + 4 * L1GateStride, L1GateStride), lengths, 4, 24);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradientSave, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), lengths, 4, 6);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 4 * L1GateStride, L1GateStride), ws.Slice(L1RecurrentPanels, 384), ws.Slice(L1HiddenGradient + 4 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 4 * L1GateStride, L1GateStride), panelsL1, ws.Slice(L1HiddenGradient + 4 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
             // t = 3
             global::RnnGen.Kernels.Sequence.PassThrough(ws.Slice(L1HiddenGradient + 4 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), lengths, 3, 3);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1CellGradientSave, L1CellStride), lengths, 3, 6);
@@ -536,7 +531,7 @@ namespace Demo
             global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 3 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 3 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 4 * L1CellStride, L1CellStride), ws.Slice(L1RawGradient, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient + 3 * L1GateStride, L1GateStride), BatchSize, 6);
             global::RnnGen.Kernels.Sequence.ClearFrozenRows(ws.Slice(L1GatesGradient + 3 * L1GateStride, L1GateStride), lengths, 3, 24);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradientSave, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), lengths, 3, 6);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 3 * L1GateStride, L1GateStride), ws.Slice(L1RecurrentPanels, 384), ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 3 * L1GateStride, L1GateStride), panelsL1, ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
             // t = 2
             global::RnnGen.Kernels.Sequence.PassThrough(ws.Slice(L1HiddenGradient + 3 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient + 2 * L1HiddenStride, L1HiddenStride), lengths, 2, 3);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1CellGradientSave, L1CellStride), lengths, 2, 6);
@@ -544,7 +539,7 @@ namespace Demo
             global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 2 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 2 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 3 * L1CellStride, L1CellStride), ws.Slice(L1RawGradient, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), BatchSize, 6);
             global::RnnGen.Kernels.Sequence.ClearFrozenRows(ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), lengths, 2, 24);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradientSave, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), lengths, 2, 6);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), ws.Slice(L1RecurrentPanels, 384), ws.Slice(L1HiddenGradient + 2 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 2 * L1GateStride, L1GateStride), panelsL1, ws.Slice(L1HiddenGradient + 2 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
             // t = 1
             global::RnnGen.Kernels.Sequence.PassThrough(ws.Slice(L1HiddenGradient + 2 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient + 1 * L1HiddenStride, L1HiddenStride), lengths, 1, 3);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1CellGradientSave, L1CellStride), lengths, 1, 6);
@@ -552,7 +547,7 @@ namespace Demo
             global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates + 1 * L1GateStride, L1GateStride), ws.Slice(L1Cell + 1 * L1CellStride, L1CellStride), ws.Slice(L1Cell + 2 * L1CellStride, L1CellStride), ws.Slice(L1RawGradient, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), BatchSize, 6);
             global::RnnGen.Kernels.Sequence.ClearFrozenRows(ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), lengths, 1, 24);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradientSave, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), lengths, 1, 6);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), ws.Slice(L1RecurrentPanels, 384), ws.Slice(L1HiddenGradient + 1 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient + 1 * L1GateStride, L1GateStride), panelsL1, ws.Slice(L1HiddenGradient + 1 * L1HiddenStride, L1HiddenStride), BatchSize, 3, 24, true);
             // t = 0
             global::RnnGen.Kernels.Sequence.PassThrough(ws.Slice(L1HiddenGradient + 1 * L1HiddenStride, L1HiddenStride), ws.Slice(L1HiddenGradient, L1HiddenStride), lengths, 0, 3);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1CellGradientSave, L1CellStride), lengths, 0, 6);
@@ -560,7 +555,7 @@ namespace Demo
             global::RnnGen.Kernels.LstmCell.Backward(ws.Slice(L1Gates, L1GateStride), ws.Slice(L1Cell, L1CellStride), ws.Slice(L1Cell + 1 * L1CellStride, L1CellStride), ws.Slice(L1RawGradient, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), ws.Slice(L1GatesGradient, L1GateStride), BatchSize, 6);
             global::RnnGen.Kernels.Sequence.ClearFrozenRows(ws.Slice(L1GatesGradient, L1GateStride), lengths, 0, 24);
             global::RnnGen.Kernels.Sequence.CopyFrozenRows(ws.Slice(L1CellGradientSave, L1CellStride), ws.Slice(L1CellGradient, L1CellStride), lengths, 0, 6);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient, L1GateStride), ws.Slice(L1RecurrentPanels, 384), ws.Slice(L1HiddenGradient, L1HiddenStride), BatchSize, 3, 24, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(ws.Slice(L1GatesGradient, L1GateStride), panelsL1, ws.Slice(L1HiddenGradient, L1HiddenStride), BatchSize, 3, 24, true);
             // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L0Merged, SequenceLength * BatchSize * 10), g.Slice(WeightIhL1Offset, WeightIhL1Length), 24, 10, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L1Hidden, SequenceLength * L1HiddenStride), g.Slice(WeightHhL1Offset, WeightHhL1Length), 24, 3, SequenceLength * BatchSize, true);
@@ -580,8 +575,6 @@ namespace Demo
             // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
             global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0HiddenGradient + 8 * L0HiddenStride, L0HiddenStride), ws.Slice(L0FinalHiddenGradient, L0HiddenStride), ws.Slice(L0HiddenGradient + 8 * L0HiddenStride, L0HiddenStride));
             // Past a sequence's end the state was copied forward, so its gradient flows straight back (Sequence.PassThrough).
-            // W_hh packed once into GEMM panels for dgates W_hh; every step multiplies by the panels in place.
-            global::RnnGen.Kernels.Gemm.PackB(p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0RecurrentPanels, 240), 5, 15);
             // Batch rows never read one another: the time loop runs in bands of rows, one per thread under KernelThreading.Enable (L0BackwardSteps).
             RunStepBands(2, 3600L);
             // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
@@ -596,8 +589,6 @@ namespace Demo
             // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
             global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0RHiddenGradient, L0RHiddenStride), ws.Slice(L0RFinalHiddenGradient, L0RHiddenStride), ws.Slice(L0RHiddenGradient, L0RHiddenStride));
             // Past a sequence's end the state was copied forward, so its gradient flows straight back (Sequence.PassThrough).
-            // W_hh packed once into GEMM panels for dgates W_hh; every step multiplies by the panels in place.
-            global::RnnGen.Kernels.Gemm.PackB(p.Slice(WeightHhL0ReverseOffset, WeightHhL0ReverseLength), ws.Slice(L0RRecurrentPanels, 240), 5, 15);
             // Batch rows never read one another: the time loop runs in bands of rows, one per thread under KernelThreading.Enable (L0RBackwardSteps).
             RunStepBands(3, 3600L);
             // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
@@ -657,43 +648,46 @@ namespace Demo
             global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<int> lengths = new global::System.ReadOnlySpan<int>(_intWorkspace, first, rows);
+            // W_hhᵀ packed once into GEMM panels for h W_hhᵀ, in this thread's own buffer; every step multiplies by them.
+            global::System.Span<float> panelsL0 = global::RnnGen.Kernels.Gemm.ThreadPanels(80);
+            global::RnnGen.Kernels.Gemm.PackTransposedB(p.Slice(WeightHhL0Offset, WeightHhL0Length), panelsL0, 15, 5);
             // t = 0
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden, L0HiddenStride, first, rows), ws.Slice(L0RecurrentPanels, 80), BandRows(L0HiddenGates, L0GateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden, L0HiddenStride, first, rows), panelsL0, BandRows(L0HiddenGates, L0GateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0HiddenGates, L0GateStride, first, rows), p.Slice(BiasHhL0Offset, BiasHhL0Length), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0Gates, L0GateStride, first, rows), BandRows(L0HiddenGates, L0GateStride, first, rows), BandRows(L0Hidden, L0HiddenStride, first, rows), BandRows(L0Hidden + 1 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0Hidden + 1 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden, L0HiddenStride, first, rows), lengths, 0, 5);
             // t = 1
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 1 * L0HiddenStride, L0HiddenStride, first, rows), ws.Slice(L0RecurrentPanels, 80), BandRows(L0HiddenGates + 1 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 1 * L0HiddenStride, L0HiddenStride, first, rows), panelsL0, BandRows(L0HiddenGates + 1 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0HiddenGates + 1 * L0GateStride, L0GateStride, first, rows), p.Slice(BiasHhL0Offset, BiasHhL0Length), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0Gates + 1 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 1 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 1 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 2 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0Hidden + 2 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 1 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 1, 5);
             // t = 2
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 2 * L0HiddenStride, L0HiddenStride, first, rows), ws.Slice(L0RecurrentPanels, 80), BandRows(L0HiddenGates + 2 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 2 * L0HiddenStride, L0HiddenStride, first, rows), panelsL0, BandRows(L0HiddenGates + 2 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0HiddenGates + 2 * L0GateStride, L0GateStride, first, rows), p.Slice(BiasHhL0Offset, BiasHhL0Length), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0Gates + 2 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 2 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 2 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 3 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0Hidden + 3 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 2 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 2, 5);
             // t = 3
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 3 * L0HiddenStride, L0HiddenStride, first, rows), ws.Slice(L0RecurrentPanels, 80), BandRows(L0HiddenGates + 3 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 3 * L0HiddenStride, L0HiddenStride, first, rows), panelsL0, BandRows(L0HiddenGates + 3 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0HiddenGates + 3 * L0GateStride, L0GateStride, first, rows), p.Slice(BiasHhL0Offset, BiasHhL0Length), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0Gates + 3 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 3 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 3 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 4 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0Hidden + 4 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 3 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 3, 5);
             // t = 4
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 4 * L0HiddenStride, L0HiddenStride, first, rows), ws.Slice(L0RecurrentPanels, 80), BandRows(L0HiddenGates + 4 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 4 * L0HiddenStride, L0HiddenStride, first, rows), panelsL0, BandRows(L0HiddenGates + 4 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0HiddenGates + 4 * L0GateStride, L0GateStride, first, rows), p.Slice(BiasHhL0Offset, BiasHhL0Length), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0Gates + 4 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 4 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 4 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 5 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0Hidden + 5 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 4 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 4, 5);
             // t = 5
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 5 * L0HiddenStride, L0HiddenStride, first, rows), ws.Slice(L0RecurrentPanels, 80), BandRows(L0HiddenGates + 5 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 5 * L0HiddenStride, L0HiddenStride, first, rows), panelsL0, BandRows(L0HiddenGates + 5 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0HiddenGates + 5 * L0GateStride, L0GateStride, first, rows), p.Slice(BiasHhL0Offset, BiasHhL0Length), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0Gates + 5 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 5 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 5 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 6 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0Hidden + 6 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 5 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 5, 5);
             // t = 6
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 6 * L0HiddenStride, L0HiddenStride, first, rows), ws.Slice(L0RecurrentPanels, 80), BandRows(L0HiddenGates + 6 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 6 * L0HiddenStride, L0HiddenStride, first, rows), panelsL0, BandRows(L0HiddenGates + 6 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0HiddenGates + 6 * L0GateStride, L0GateStride, first, rows), p.Slice(BiasHhL0Offset, BiasHhL0Length), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0Gates + 6 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 6 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 6 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 7 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0Hidden + 7 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 6 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 6, 5);
             // t = 7
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 7 * L0HiddenStride, L0HiddenStride, first, rows), ws.Slice(L0RecurrentPanels, 80), BandRows(L0HiddenGates + 7 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + 7 * L0HiddenStride, L0HiddenStride, first, rows), panelsL0, BandRows(L0HiddenGates + 7 * L0GateStride, L0GateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0HiddenGates + 7 * L0GateStride, L0GateStride, first, rows), p.Slice(BiasHhL0Offset, BiasHhL0Length), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0Gates + 7 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 7 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 7 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 8 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0Hidden + 8 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0Hidden + 7 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 7, 5);
@@ -705,43 +699,46 @@ namespace Demo
             global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<int> lengths = new global::System.ReadOnlySpan<int>(_intWorkspace, first, rows);
+            // W_hhᵀ packed once into GEMM panels for h W_hhᵀ, in this thread's own buffer; every step multiplies by them.
+            global::System.Span<float> panelsL0R = global::RnnGen.Kernels.Gemm.ThreadPanels(80);
+            global::RnnGen.Kernels.Gemm.PackTransposedB(p.Slice(WeightHhL0ReverseOffset, WeightHhL0ReverseLength), panelsL0R, 15, 5);
             // t = 7
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 8 * L0RHiddenStride, L0RHiddenStride, first, rows), ws.Slice(L0RRecurrentPanels, 80), BandRows(L0RHiddenGates + 7 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 8 * L0RHiddenStride, L0RHiddenStride, first, rows), panelsL0R, BandRows(L0RHiddenGates + 7 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0RHiddenGates + 7 * L0RGateStride, L0RGateStride, first, rows), p.Slice(BiasHhL0ReverseOffset, BiasHhL0ReverseLength), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0RGates + 7 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 7 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 8 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0RHidden + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 8 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 7, 5);
             // t = 6
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), ws.Slice(L0RRecurrentPanels, 80), BandRows(L0RHiddenGates + 6 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), panelsL0R, BandRows(L0RHiddenGates + 6 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0RHiddenGates + 6 * L0RGateStride, L0RGateStride, first, rows), p.Slice(BiasHhL0ReverseOffset, BiasHhL0ReverseLength), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0RGates + 6 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 6 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0RHidden + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 6, 5);
             // t = 5
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), ws.Slice(L0RRecurrentPanels, 80), BandRows(L0RHiddenGates + 5 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), panelsL0R, BandRows(L0RHiddenGates + 5 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0RHiddenGates + 5 * L0RGateStride, L0RGateStride, first, rows), p.Slice(BiasHhL0ReverseOffset, BiasHhL0ReverseLength), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0RGates + 5 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 5 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0RHidden + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 5, 5);
             // t = 4
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), ws.Slice(L0RRecurrentPanels, 80), BandRows(L0RHiddenGates + 4 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), panelsL0R, BandRows(L0RHiddenGates + 4 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0RHiddenGates + 4 * L0RGateStride, L0RGateStride, first, rows), p.Slice(BiasHhL0ReverseOffset, BiasHhL0ReverseLength), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0RGates + 4 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 4 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0RHidden + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 4, 5);
             // t = 3
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), ws.Slice(L0RRecurrentPanels, 80), BandRows(L0RHiddenGates + 3 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), panelsL0R, BandRows(L0RHiddenGates + 3 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0RHiddenGates + 3 * L0RGateStride, L0RGateStride, first, rows), p.Slice(BiasHhL0ReverseOffset, BiasHhL0ReverseLength), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0RGates + 3 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 3 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 3, 5);
             // t = 2
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), ws.Slice(L0RRecurrentPanels, 80), BandRows(L0RHiddenGates + 2 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), panelsL0R, BandRows(L0RHiddenGates + 2 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0RHiddenGates + 2 * L0RGateStride, L0RGateStride, first, rows), p.Slice(BiasHhL0ReverseOffset, BiasHhL0ReverseLength), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0RGates + 2 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 2 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0RHidden + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 2, 5);
             // t = 1
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), ws.Slice(L0RRecurrentPanels, 80), BandRows(L0RHiddenGates + 1 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), panelsL0R, BandRows(L0RHiddenGates + 1 * L0RGateStride, L0RGateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0RHiddenGates + 1 * L0RGateStride, L0RGateStride, first, rows), p.Slice(BiasHhL0ReverseOffset, BiasHhL0ReverseLength), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0RGates + 1 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 1 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0RHidden + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 1, 5);
             // t = 0
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), ws.Slice(L0RRecurrentPanels, 80), BandRows(L0RHiddenGates, L0RGateStride, first, rows), rows, 15, 5, false);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHidden + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), panelsL0R, BandRows(L0RHiddenGates, L0RGateStride, first, rows), rows, 15, 5, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(BandRows(L0RHiddenGates, L0RGateStride, first, rows), p.Slice(BiasHhL0ReverseOffset, BiasHhL0ReverseLength), rows);
             global::RnnGen.Kernels.GruCell.Forward(BandRows(L0RGates, L0RGateStride, first, rows), BandRows(L0RHiddenGates, L0RGateStride, first, rows), BandRows(L0RHidden + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHidden, L0RHiddenStride, first, rows), rows, 5);
             global::RnnGen.Kernels.Sequence.Freeze(BandRows(L0RHidden, L0RHiddenStride, first, rows), BandRows(L0RHidden + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 0, 5);
@@ -751,78 +748,86 @@ namespace Demo
         private void L0BackwardSteps(int first, int rows)
         {
             global::System.Span<float> ws = Workspace;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<int> lengths = new global::System.ReadOnlySpan<int>(_intWorkspace, first, rows);
+            // W_hh packed once into GEMM panels for dgates W_hh, in this thread's own buffer; every step multiplies by them.
+            global::System.Span<float> panelsL0 = global::RnnGen.Kernels.Gemm.ThreadPanels(240);
+            global::RnnGen.Kernels.Gemm.PackB(p.Slice(WeightHhL0Offset, WeightHhL0Length), panelsL0, 5, 15);
             // t = 7
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0HiddenGradient + 8 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 7 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 7, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0Gates + 7 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 7 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 7 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 8 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0GatesGradient + 7 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGatesGradient + 7 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGradient + 7 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 7 * L0GateStride, L0GateStride, first, rows), ws.Slice(L0RecurrentPanels, 240), BandRows(L0HiddenGradient + 7 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 7 * L0GateStride, L0GateStride, first, rows), panelsL0, BandRows(L0HiddenGradient + 7 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
             // t = 6
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0HiddenGradient + 7 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 6 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 6, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0Gates + 6 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 6 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 6 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 7 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0GatesGradient + 6 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGatesGradient + 6 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGradient + 6 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 6 * L0GateStride, L0GateStride, first, rows), ws.Slice(L0RecurrentPanels, 240), BandRows(L0HiddenGradient + 6 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 6 * L0GateStride, L0GateStride, first, rows), panelsL0, BandRows(L0HiddenGradient + 6 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
             // t = 5
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0HiddenGradient + 6 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 5, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0Gates + 5 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 5 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 5 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 6 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0GatesGradient + 5 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGatesGradient + 5 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 5 * L0GateStride, L0GateStride, first, rows), ws.Slice(L0RecurrentPanels, 240), BandRows(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 5 * L0GateStride, L0GateStride, first, rows), panelsL0, BandRows(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
             // t = 4
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 4, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0Gates + 4 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 4 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 4 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 5 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0GatesGradient + 4 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGatesGradient + 4 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 4 * L0GateStride, L0GateStride, first, rows), ws.Slice(L0RecurrentPanels, 240), BandRows(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 4 * L0GateStride, L0GateStride, first, rows), panelsL0, BandRows(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
             // t = 3
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 3, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0Gates + 3 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 3 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 3 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 4 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0GatesGradient + 3 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGatesGradient + 3 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 3 * L0GateStride, L0GateStride, first, rows), ws.Slice(L0RecurrentPanels, 240), BandRows(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 3 * L0GateStride, L0GateStride, first, rows), panelsL0, BandRows(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
             // t = 2
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 2, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0Gates + 2 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 2 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 2 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 3 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0GatesGradient + 2 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGatesGradient + 2 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 2 * L0GateStride, L0GateStride, first, rows), ws.Slice(L0RecurrentPanels, 240), BandRows(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 2 * L0GateStride, L0GateStride, first, rows), panelsL0, BandRows(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
             // t = 1
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride, first, rows), lengths, 1, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0Gates + 1 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGates + 1 * L0GateStride, L0GateStride, first, rows), BandRows(L0Hidden + 1 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 2 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0GatesGradient + 1 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGatesGradient + 1 * L0GateStride, L0GateStride, first, rows), BandRows(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 1 * L0GateStride, L0GateStride, first, rows), ws.Slice(L0RecurrentPanels, 240), BandRows(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient + 1 * L0GateStride, L0GateStride, first, rows), panelsL0, BandRows(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride, first, rows), rows, 5, 15, true);
             // t = 0
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0HiddenGradient, L0HiddenStride, first, rows), lengths, 0, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0Gates, L0GateStride, first, rows), BandRows(L0HiddenGates, L0GateStride, first, rows), BandRows(L0Hidden, L0HiddenStride, first, rows), BandRows(L0HiddenGradient + 1 * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0GatesGradient, L0GateStride, first, rows), BandRows(L0HiddenGatesGradient, L0GateStride, first, rows), BandRows(L0HiddenGradient, L0HiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient, L0GateStride, first, rows), ws.Slice(L0RecurrentPanels, 240), BandRows(L0HiddenGradient, L0HiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0HiddenGatesGradient, L0GateStride, first, rows), panelsL0, BandRows(L0HiddenGradient, L0HiddenStride, first, rows), rows, 5, 15, true);
         }
 
         /// <summary>Layer 0 reverse direction: back through time, for batch rows [first, first + rows).</summary>
         private void L0RBackwardSteps(int first, int rows)
         {
             global::System.Span<float> ws = Workspace;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<int> lengths = new global::System.ReadOnlySpan<int>(_intWorkspace, first, rows);
+            // W_hh packed once into GEMM panels for dgates W_hh, in this thread's own buffer; every step multiplies by them.
+            global::System.Span<float> panelsL0R = global::RnnGen.Kernels.Gemm.ThreadPanels(240);
+            global::RnnGen.Kernels.Gemm.PackB(p.Slice(WeightHhL0ReverseOffset, WeightHhL0ReverseLength), panelsL0R, 5, 15);
             // t = 0
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0RHiddenGradient, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 0, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0RGates, L0RGateStride, first, rows), BandRows(L0RHiddenGates, L0RGateStride, first, rows), BandRows(L0RHidden + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient, L0RHiddenStride, first, rows), BandRows(L0RGatesGradient, L0RGateStride, first, rows), BandRows(L0RHiddenGatesGradient, L0RGateStride, first, rows), BandRows(L0RHiddenGradient + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient, L0RGateStride, first, rows), ws.Slice(L0RRecurrentPanels, 240), BandRows(L0RHiddenGradient + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient, L0RGateStride, first, rows), panelsL0R, BandRows(L0RHiddenGradient + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
             // t = 1
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0RHiddenGradient + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 1, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0RGates + 1 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 1 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 1 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RGatesGradient + 1 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGatesGradient + 1 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGradient + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 1 * L0RGateStride, L0RGateStride, first, rows), ws.Slice(L0RRecurrentPanels, 240), BandRows(L0RHiddenGradient + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 1 * L0RGateStride, L0RGateStride, first, rows), panelsL0R, BandRows(L0RHiddenGradient + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
             // t = 2
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0RHiddenGradient + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 2, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0RGates + 2 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 2 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 2 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RGatesGradient + 2 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGatesGradient + 2 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGradient + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 2 * L0RGateStride, L0RGateStride, first, rows), ws.Slice(L0RRecurrentPanels, 240), BandRows(L0RHiddenGradient + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 2 * L0RGateStride, L0RGateStride, first, rows), panelsL0R, BandRows(L0RHiddenGradient + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
             // t = 3
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0RHiddenGradient + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 3, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0RGates + 3 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 3 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 3 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RGatesGradient + 3 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGatesGradient + 3 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGradient + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 3 * L0RGateStride, L0RGateStride, first, rows), ws.Slice(L0RRecurrentPanels, 240), BandRows(L0RHiddenGradient + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 3 * L0RGateStride, L0RGateStride, first, rows), panelsL0R, BandRows(L0RHiddenGradient + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
             // t = 4
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0RHiddenGradient + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 4, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0RGates + 4 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 4 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 4 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RGatesGradient + 4 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGatesGradient + 4 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGradient + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 4 * L0RGateStride, L0RGateStride, first, rows), ws.Slice(L0RRecurrentPanels, 240), BandRows(L0RHiddenGradient + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 4 * L0RGateStride, L0RGateStride, first, rows), panelsL0R, BandRows(L0RHiddenGradient + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
             // t = 5
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0RHiddenGradient + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 5, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0RGates + 5 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 5 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 5 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RGatesGradient + 5 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGatesGradient + 5 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGradient + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 5 * L0RGateStride, L0RGateStride, first, rows), ws.Slice(L0RRecurrentPanels, 240), BandRows(L0RHiddenGradient + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 5 * L0RGateStride, L0RGateStride, first, rows), panelsL0R, BandRows(L0RHiddenGradient + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
             // t = 6
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0RHiddenGradient + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 6, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0RGates + 6 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 6 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 6 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RGatesGradient + 6 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGatesGradient + 6 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGradient + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 6 * L0RGateStride, L0RGateStride, first, rows), ws.Slice(L0RRecurrentPanels, 240), BandRows(L0RHiddenGradient + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 6 * L0RGateStride, L0RGateStride, first, rows), panelsL0R, BandRows(L0RHiddenGradient + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
             // t = 7
             global::RnnGen.Kernels.Sequence.PassThrough(BandRows(L0RHiddenGradient + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 8 * L0RHiddenStride, L0RHiddenStride, first, rows), lengths, 7, 5);
             global::RnnGen.Kernels.GruCell.Backward(BandRows(L0RGates + 7 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGates + 7 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHidden + 8 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RHiddenGradient + 7 * L0RHiddenStride, L0RHiddenStride, first, rows), BandRows(L0RGatesGradient + 7 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGatesGradient + 7 * L0RGateStride, L0RGateStride, first, rows), BandRows(L0RHiddenGradient + 8 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5);
-            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 7 * L0RGateStride, L0RGateStride, first, rows), ws.Slice(L0RRecurrentPanels, 240), BandRows(L0RHiddenGradient + 8 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
+            global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0RHiddenGatesGradient + 7 * L0RGateStride, L0RGateStride, first, rows), panelsL0R, BandRows(L0RHiddenGradient + 8 * L0RHiddenStride, L0RHiddenStride, first, rows), rows, 5, 15, true);
         }
 
         private static void ValidateLength(int actual, int expected, string name)

@@ -38,7 +38,7 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 160;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 42880;
+        private const int WorkspaceSize = 41856;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -54,11 +54,10 @@ namespace Demo
         private const int L0CellGradient = 9216;
         private const int L0Gates = 9344;
         private const int L0GatesGradient = 19584;
-        private const int L0TokenTable = 30848;
-        private const int L0InputWeightCopy = 32768;
-        private const int L0RecurrentPanels = 29824;
-        private const int OutputOffset = 33280;
-        private const int OutputGradientOffset = 38080;
+        private const int L0TokenTable = 29824;
+        private const int L0InputWeightCopy = 31744;
+        private const int OutputOffset = 32256;
+        private const int OutputGradientOffset = 37056;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -267,8 +266,6 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0TokenTable, VocabularySize * 64), p.Slice(BiasIhL0Offset, BiasIhL0Length), VocabularySize);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0TokenTable, VocabularySize * 64), p.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
             global::RnnGen.Kernels.Embedding.Gather(ws.Slice(L0TokenTable, VocabularySize * 64), tokens, ws.Slice(L0Gates, SequenceLength * L0GateStride), 64);
-            // W_hhᵀ packed once into GEMM panels for h W_hhᵀ; every step multiplies by the panels in place.
-            global::RnnGen.Kernels.Gemm.PackTransposedB(p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0RecurrentPanels, 1024), 64, 16);
             // Batch rows never read one another: the time loop runs in bands of rows, one per thread under KernelThreading.Enable (L0ForwardSteps).
             RunStepBands(0, 327680L);
 
@@ -341,8 +338,6 @@ namespace Demo
             // Add any gradient the caller supplied for h_n (FinalHiddenGradient), e.g. from a seq2seq decoder.
             global::System.Numerics.Tensors.TensorPrimitives.Add(ws.Slice(L0HiddenGradient + 40 * L0HiddenStride, L0HiddenStride), ws.Slice(L0FinalHiddenGradient, L0HiddenStride), ws.Slice(L0HiddenGradient + 40 * L0HiddenStride, L0HiddenStride));
             ws.Slice(L0FinalCellGradient, L0CellStride).CopyTo(ws.Slice(L0CellGradient, L0CellStride));
-            // W_hh packed once into GEMM panels for dgates W_hh; every step multiplies by the panels in place.
-            global::RnnGen.Kernels.Gemm.PackB(p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0RecurrentPanels, 1024), 16, 64);
             // Batch rows never read one another: the time loop runs in bands of rows, one per thread under KernelThreading.Enable (L0BackwardSteps).
             RunStepBands(1, 327680L);
             // Token table: dP[v] = Σ dgates over the positions holding token v, so dW_ih += dPᵀ E over V rows instead of T·B.
@@ -483,9 +478,13 @@ namespace Demo
         private void L0ForwardSteps(int first, int rows)
         {
             global::System.Span<float> ws = Workspace;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
+            // W_hhᵀ packed once into GEMM panels for h W_hhᵀ, in this thread's own buffer; every step multiplies by them.
+            global::System.Span<float> panelsL0 = global::RnnGen.Kernels.Gemm.ThreadPanels(1024);
+            global::RnnGen.Kernels.Gemm.PackTransposedB(p.Slice(WeightHhL0Offset, WeightHhL0Length), panelsL0, 64, 16);
             for (int t = 0; t < SequenceLength; t++)
             {
-                global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + t * L0HiddenStride, L0HiddenStride, first, rows), ws.Slice(L0RecurrentPanels, 1024), BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), rows, 64, 16, true);
+                global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + t * L0HiddenStride, L0HiddenStride, first, rows), panelsL0, BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), rows, 64, 16, true);
                 global::RnnGen.Kernels.LstmCell.Forward(BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), BandRows(L0Cell + t * L0CellStride, L0CellStride, first, rows), BandRows(L0Cell + (t + 1) * L0CellStride, L0CellStride, first, rows), BandRows(L0Hidden + (t + 1) * L0HiddenStride, L0HiddenStride, first, rows), rows, 16);
             }
         }
@@ -494,10 +493,14 @@ namespace Demo
         private void L0BackwardSteps(int first, int rows)
         {
             global::System.Span<float> ws = Workspace;
+            global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
+            // W_hh packed once into GEMM panels for dgates W_hh, in this thread's own buffer; every step multiplies by them.
+            global::System.Span<float> panelsL0 = global::RnnGen.Kernels.Gemm.ThreadPanels(1024);
+            global::RnnGen.Kernels.Gemm.PackB(p.Slice(WeightHhL0Offset, WeightHhL0Length), panelsL0, 16, 64);
             for (int t = SequenceLength - 1; t >= 0; t--)
             {
                 global::RnnGen.Kernels.LstmCell.Backward(BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), BandRows(L0Cell + t * L0CellStride, L0CellStride, first, rows), BandRows(L0Cell + (t + 1) * L0CellStride, L0CellStride, first, rows), BandRows(L0HiddenGradient + (t + 1) * L0HiddenStride, L0HiddenStride, first, rows), BandRows(L0CellGradient, L0CellStride, first, rows), BandRows(L0GatesGradient + t * L0GateStride, L0GateStride, first, rows), rows, 16);
-                global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0GatesGradient + t * L0GateStride, L0GateStride, first, rows), ws.Slice(L0RecurrentPanels, 1024), BandRows(L0HiddenGradient + t * L0HiddenStride, L0HiddenStride, first, rows), rows, 16, 64, true);
+                global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0GatesGradient + t * L0GateStride, L0GateStride, first, rows), panelsL0, BandRows(L0HiddenGradient + t * L0HiddenStride, L0HiddenStride, first, rows), rows, 16, 64, true);
             }
         }
 
