@@ -174,11 +174,8 @@ public sealed partial class RnnGenerator
             SourceWriter w = c.Writer;
             string p = d.Prefix;
             string x = LayerInput(c, layer);
-            int h = layer.HiddenSize, gw = layer.GateWidth, so = layer.StateSize;
+            int h = layer.HiddenSize, so = layer.StateSize;
             string direction = layer.Bidirectional ? (d.Reverse ? "Reverse direction, t = T-1 down to 0. " : "Forward direction. ") : "";
-            string bandMethod = $"{p}ForwardSteps";
-            string bandSummary = $"Layer {Int(layer.Index)}{(layer.Bidirectional ? (d.Reverse ? " reverse direction" : " forward direction") : "")}: the forward time loop";
-            long flops = 2L * c.Model.SequenceLength * c.Model.BatchSize * gw * so;
             string hPrevOf(StepIndex t) => Slot(p + "Hidden", p + "HiddenStride", t, d.Reverse ? 1 : 0);
             string hOutOf(StepIndex t) => Slot(p + "Hidden", p + "HiddenStride", t, d.Reverse ? 0 : 1);
             string cPrevOf(StepIndex t) => Slot(p + "Cell", p + "CellStride", t, d.Reverse ? 1 : 0);
@@ -199,7 +196,7 @@ public sealed partial class RnnGenerator
                         string pre = OutputRange(c, d);
                         WriteInputProjection(c, layer, d, x, pre, packed: false,
                             $"// {direction}Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
-                        ForEachStep(c, layer, d, d.Reverse, backward: false, bandMethod, bandSummary, flops, t =>
+                        ForEachStep(c, layer, d, d.Reverse, backward: false, t =>
                         {
                             w.Line(RecurrentProduct(layer, d, t, hPrevOf(t), hOutOf(t), accumulate: true));
                             w.Line($"{Kernels}.RnnCell.Activate({hOutOf(t)}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
@@ -214,7 +211,7 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, gates, packed, packed
                             ? $"// {direction}Input projection for every step from the packed W_ih: gates_t = x_t W_ihᵀ + b_ih (the step kernel adds b_hh)."
                             : $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
-                        ForEachStep(c, layer, d, d.Reverse, backward: false, bandMethod, bandSummary, flops, t =>
+                        ForEachStep(c, layer, d, d.Reverse, backward: false, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
                             string cellOutput = d.WeightHr is null ? hOutOf(t) : Slot(p + "Raw", p + "CellStride", t, 0);
@@ -240,7 +237,7 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, gates, packed, packed
                             ? $"// {direction}Input projection for every step from the packed W_ih: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...))."
                             : $"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).", includeHiddenBias: false);
-                        ForEachStep(c, layer, d, d.Reverse, backward: false, bandMethod, bandSummary, flops, t =>
+                        ForEachStep(c, layer, d, d.Reverse, backward: false, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
                             if (packed)
@@ -267,7 +264,7 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, gates, packed: false,
                             $"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih.", includeHiddenBias: false);
                         w.Line("// The hidden product is split: r and z read W_h{r,z} h + b_h{r,z}; n reads W_hn (r ⊙ h) + b_hn once r is known.");
-                        ForEachStep(c, layer, d, d.Reverse, backward: false, bandMethod, bandSummary, flops, t =>
+                        ForEachStep(c, layer, d, d.Reverse, backward: false, t =>
                         {
                             string ghRz = Slot(p + "HiddenGates", p + "CellStride", t, 0, 2);
                             string rh = Slot(p + "ResetHidden", p + "CellStride", t, 0);
@@ -297,7 +294,7 @@ public sealed partial class RnnGenerator
             if (!d.PacksRecurrent)
                 return;
             SourceWriter w = c.Writer;
-            int columns = backward ? layer.StateSize : layer.GateWidth, depth = backward ? layer.GateWidth : layer.StateSize;
+            (int columns, int depth) = RecurrentShape(layer, backward);
             string panels = RecurrentPanels(d);
             w.Line(backward
                 ? "// W_hh packed once into GEMM panels for dgates W_hh, in this thread's own buffer; every step multiplies by them."
@@ -314,15 +311,19 @@ public sealed partial class RnnGenerator
         /// </summary>
         private static string RecurrentProduct(LayerSpec layer, DirectionLayout d, StepIndex t, string operand, string target, bool accumulate, bool backward = false)
         {
-            int columns = backward ? layer.StateSize : layer.GateWidth, depth = backward ? layer.GateWidth : layer.StateSize;
+            (int columns, int depth) = RecurrentShape(layer, backward);
             string shape = $"{t.Batch}, {Int(columns)}, {Int(depth)}, {(accumulate ? "true" : "false")}";
             if (d.PacksRecurrent)
                 return $"{Kernels}.Gemm.MultiplyPacked({operand}, {RecurrentPanels(d)}, {target}, {shape});";
             return $"{Kernels}.Gemm.{(backward ? "Multiply" : "MultiplyTransposedB")}({operand}, {Param(d.WeightHh)}, {target}, {shape});";
         }
 
-        /// <summary>The local holding a direction's packed W_hh: G·H columns deep H forward, H columns deep G·H backward.</summary>
+        /// <summary>The local holding a direction's packed W_hh.</summary>
         private static string RecurrentPanels(DirectionLayout d) => "panels" + d.Prefix;
+
+        /// <summary>Columns and depth of a step's product with W_hh: G·H deep H forward, H deep G·H backward.</summary>
+        private static (int Columns, int Depth) RecurrentShape(LayerSpec layer, bool backward) =>
+            backward ? (layer.StateSize, layer.GateWidth) : (layer.GateWidth, layer.StateSize);
 
         /// <summary>Batch-1 forward passes run the recurrence on the packed kernels (larger batches use GEMMs).</summary>
         private static bool UsesPackedForward(EmitContext c, DirectionLayout d) => c.Model.BatchSize == 1 && d.PackedHh >= 0;
@@ -525,7 +526,7 @@ public sealed partial class RnnGenerator
         /// <summary>
         /// Writes <paramref name="body"/> for every time step, unrolled or as a loop (see <see cref="Limits.UnrollBudget"/>).
         /// When the direction's steps run on the packed recurrent panels (<see cref="Bands"/>) they go into a method of
-        /// their own, <paramref name="bandMethod"/>, over a band of batch rows: rows never read one another, so
+        /// their own, <c>L{k}ForwardSteps</c> or <c>L{k}BackwardSteps</c>, over a band of batch rows: rows never read one another, so
         /// <c>KernelThreading.ForEachBatchBand</c> can run the whole time loop as one band per thread, handing work over
         /// once instead of at every step's product and cell.
         /// </summary>
@@ -533,9 +534,7 @@ public sealed partial class RnnGenerator
         /// The packed W_hh the steps multiply by is packed first, by the thread that runs them (a band packs its own).
         /// </remarks>
         /// <param name="backward">Whether the loop runs back through time (W_hh packed as stored, not transposed).</param>
-        /// <param name="flops">Operations of the loop's recurrent products, which decide whether splitting pays.</param>
-        private static void ForEachStep(EmitContext c, LayerSpec layer, DirectionLayout d, bool reverse, bool backward, string bandMethod, string bandSummary,
-            long flops, Action<StepIndex> body)
+        private static void ForEachStep(EmitContext c, LayerSpec layer, DirectionLayout d, bool reverse, bool backward, Action<StepIndex> body)
         {
             SourceWriter w = c.Writer;
             bool banded = Bands(d);
@@ -545,6 +544,11 @@ public sealed partial class RnnGenerator
                 WriteSteps(c, reverse, banded, body);
                 return;
             }
+            string bandMethod = d.Prefix + (backward ? "BackwardSteps" : "ForwardSteps");
+            string direction = layer.Bidirectional ? (d.Reverse ? " reverse direction" : " forward direction") : "";
+            string bandSummary = $"Layer {Int(layer.Index)}{direction}: {(backward ? "back through time" : "the forward time loop")}";
+            // The recurrent products' operations decide whether splitting pays (KernelThreading.MinimumParallelFlops).
+            long flops = 2L * c.Model.SequenceLength * c.Model.BatchSize * layer.GateWidth * layer.StateSize;
             w.Line($"// Batch rows never read one another: the time loop runs in bands of rows, one per thread under KernelThreading.Enable ({bandMethod}).");
             w.Line($"RunStepBands({Int(c.BandLoops.Count)}, {flops.ToString(CultureInfo.InvariantCulture)}L);");
             SourceWriter.Diversion diversion = w.Divert(0);
@@ -589,8 +593,6 @@ public sealed partial class RnnGenerator
         /// </summary>
         private static void WriteStepBands(EmitContext c)
         {
-            if (c.BandLoops.Count == 0)
-                return;
             SourceWriter w = c.Writer;
             string model = c.Model.Type.Name;
             w.Line("/// <summary>Runs time loop <paramref name=\"loop\"/> over the batch in bands of rows (see <see cref=\"global::RnnGen.Kernels.KernelThreading.ForEachBatchBand\"/>).</summary>");
@@ -634,12 +636,12 @@ public sealed partial class RnnGenerator
             {
                 w.Line();
                 w.Line($"/// <summary>{loop.Summary}, for batch rows [first, first + rows).</summary>");
+                // Every banded step reads the workspace through BandRows and the packed W_hh it packs from p; variable
+                // lengths are sliced to the band's rows.
                 using (w.Block($"private void {loop.Method}(int first, int rows)"))
                 {
-                    w.Line($"{Span} ws = Workspace;");
-                    if (loop.Steps.Contains("p.Slice("))
-                        w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
-                    if (loop.Steps.Contains("lengths"))
+                    w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
+                    if (c.Model.VariableLength)
                         w.Line($"{IntSpan} lengths = new {IntSpan}(_intWorkspace, first, rows);");
                     foreach (string line in loop.Steps.TrimEnd('\n').Split('\n'))
                     {

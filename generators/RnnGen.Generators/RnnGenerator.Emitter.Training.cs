@@ -312,9 +312,7 @@ public sealed partial class RnnGenerator
             if (varlen)
                 w.Line("// Past a sequence's end the state was copied forward, so its gradient flows straight back (Sequence.PassThrough).");
 
-            string bandSummary = $"Layer {Int(layer.Index)}{(layer.Bidirectional ? (d.Reverse ? " reverse direction" : " forward direction") : "")}: back through time";
-            long flops = 2L * c.Model.SequenceLength * c.Model.BatchSize * gw * so;
-            ForEachStep(c, layer, d, !d.Reverse, backward: true, $"{p}BackwardSteps", bandSummary, flops, t =>
+            ForEachStep(c, layer, d, !d.Reverse, backward: true, t =>
             {
                 string dCellRows = Block(t, p + "CellGradient", p + "CellStride");
                 string dG = Slot(p + "GatesGradient", p + "GateStride", t, 0);

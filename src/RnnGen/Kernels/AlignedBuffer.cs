@@ -21,6 +21,9 @@ public static class AlignedBuffer
     /// <summary>A page: generated models start their workspace on one.</summary>
     public const int PageBytes = 4096;
 
+    /// <summary>A cache line: packed weight copies start on one.</summary>
+    public const int CacheLineBytes = 64;
+
     /// <summary>
     /// Allocates a pinned array with room for <paramref name="length"/> floats from <paramref name="start"/>, the first
     /// index whose address is a multiple of <paramref name="alignmentBytes"/>.

@@ -52,11 +52,9 @@ public static partial class Gemm
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         float[]? buffer = t_threadPanels;
         if (buffer is null || buffer.Length - t_threadPanelsStart < length)
-            t_threadPanels = buffer = AlignedBuffer.Allocate(length, CacheLineBytes, out t_threadPanelsStart);
+            t_threadPanels = buffer = AlignedBuffer.Allocate(length, AlignedBuffer.CacheLineBytes, out t_threadPanelsStart);
         return buffer.AsSpan(t_threadPanelsStart, length);
     }
-
-    private const int CacheLineBytes = 64;
 
     /// <summary>Packs <c>B[n×k]</c> for <see cref="MultiplyPacked"/> to compute <c>A · Bᵀ</c> (a weight <c>[out, in]</c> as in <c>h · W_hhᵀ</c>).</summary>
     /// <param name="b">The operand stored as <c>n × k</c>.</param>

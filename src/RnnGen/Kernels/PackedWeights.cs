@@ -25,7 +25,6 @@ public sealed class PackedWeights
     private readonly RnnParameters _parameters;
     private readonly Packer _pack;
     private readonly int _length;
-    private const int CacheLineBytes = 64;
 
     private readonly Lock _gate = new();
     private float[]? _packed;
@@ -86,7 +85,7 @@ public sealed class PackedWeights
     [MemberNotNull(nameof(_packed))]
     private void Allocate()
     {
-        float[] buffer = AlignedBuffer.Allocate(_length, CacheLineBytes, out _start);
+        float[] buffer = AlignedBuffer.Allocate(_length, AlignedBuffer.CacheLineBytes, out _start);
         Volatile.Write(ref _packed, buffer);
     }
 }

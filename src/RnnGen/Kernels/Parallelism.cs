@@ -141,7 +141,11 @@ public static class KernelThreading
         job.Run(0, batchSize);
     }
 
-    // Part p of n takes rows [rows·p/n, rows·(p+1)/n) and runs them with splitting turned off on its thread.
+    // Part p of n takes rows [rows·p/n, rows·(p+1)/n), as even as integers allow.
+    private static (int Start, int End) Band(int rows, int part, int parts) =>
+        ((int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts));
+
+    // A band of batch rows, run with splitting turned off on its thread.
     private struct BatchBands<TJob> : IParallelJob where TJob : struct, IBatchBandJob
     {
         public TJob Job;
@@ -149,7 +153,7 @@ public static class KernelThreading
 
         public void Run(int part, int parts)
         {
-            int first = (int)((long)Rows * part / parts), end = (int)((long)Rows * (part + 1) / parts);
+            (int first, int end) = Band(Rows, part, parts);
             int threads = t_threads;
             t_threads = 1;
             try
@@ -170,14 +174,16 @@ public static class KernelThreading
         void RunRows(int start, int end);
     }
 
-    // Part p of n takes rows [rows·p/n, rows·(p+1)/n), as even as integers allow.
     private struct RowBands<TJob> : IParallelJob where TJob : struct, IRowJob
     {
         public TJob Job;
         public int Rows;
 
-        public void Run(int part, int parts) =>
-            Job.RunRows((int)((long)Rows * part / parts), (int)((long)Rows * (part + 1) / parts));
+        public void Run(int part, int parts)
+        {
+            (int start, int end) = Band(Rows, part, parts);
+            Job.RunRows(start, end);
+        }
     }
 
     /// <summary>State elements (batch × hidden) from which a cell kernel splits its rows across threads.</summary>

@@ -645,7 +645,6 @@ namespace Demo
         /// <summary>Layer 0 forward direction: the forward time loop, for batch rows [first, first + rows).</summary>
         private void L0ForwardSteps(int first, int rows)
         {
-            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<int> lengths = new global::System.ReadOnlySpan<int>(_intWorkspace, first, rows);
             // W_hhᵀ packed once into GEMM panels for h W_hhᵀ, in this thread's own buffer; every step multiplies by them.
@@ -696,7 +695,6 @@ namespace Demo
         /// <summary>Layer 0 reverse direction: the forward time loop, for batch rows [first, first + rows).</summary>
         private void L0RForwardSteps(int first, int rows)
         {
-            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<int> lengths = new global::System.ReadOnlySpan<int>(_intWorkspace, first, rows);
             // W_hhᵀ packed once into GEMM panels for h W_hhᵀ, in this thread's own buffer; every step multiplies by them.
@@ -747,7 +745,6 @@ namespace Demo
         /// <summary>Layer 0 forward direction: back through time, for batch rows [first, first + rows).</summary>
         private void L0BackwardSteps(int first, int rows)
         {
-            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<int> lengths = new global::System.ReadOnlySpan<int>(_intWorkspace, first, rows);
             // W_hh packed once into GEMM panels for dgates W_hh, in this thread's own buffer; every step multiplies by them.
@@ -790,7 +787,6 @@ namespace Demo
         /// <summary>Layer 0 reverse direction: back through time, for batch rows [first, first + rows).</summary>
         private void L0RBackwardSteps(int first, int rows)
         {
-            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<int> lengths = new global::System.ReadOnlySpan<int>(_intWorkspace, first, rows);
             // W_hh packed once into GEMM panels for dgates W_hh, in this thread's own buffer; every step multiplies by them.

@@ -477,7 +477,6 @@ namespace Demo
         /// <summary>Layer 0: the forward time loop, for batch rows [first, first + rows).</summary>
         private void L0ForwardSteps(int first, int rows)
         {
-            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             // W_hhᵀ packed once into GEMM panels for h W_hhᵀ, in this thread's own buffer; every step multiplies by them.
             global::System.Span<float> panelsL0 = global::RnnGen.Kernels.Gemm.ThreadPanels(1024);
@@ -492,7 +491,6 @@ namespace Demo
         /// <summary>Layer 0: back through time, for batch rows [first, first + rows).</summary>
         private void L0BackwardSteps(int first, int rows)
         {
-            global::System.Span<float> ws = Workspace;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             // W_hh packed once into GEMM panels for dgates W_hh, in this thread's own buffer; every step multiplies by them.
             global::System.Span<float> panelsL0 = global::RnnGen.Kernels.Gemm.ThreadPanels(1024);
