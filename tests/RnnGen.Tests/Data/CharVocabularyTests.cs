@@ -178,18 +178,12 @@ public class CharVocabularyTests
         CharVocabulary vocabulary = CharVocabulary.FromText(text);
         int[] ids = new int[text.Length];
         char[] chars = new char[text.Length];
-        vocabulary.Encode(text, ids);
-        vocabulary.Decode(ids, chars);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        Assert.Equal(0, AllocationMeter.Measure(() =>
         {
             vocabulary.Encode(text, ids);
             vocabulary.Decode(ids, chars);
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal(0, allocated);
+        }, calls: 100));
         Assert.Equal(text, new string(chars));
     }
 

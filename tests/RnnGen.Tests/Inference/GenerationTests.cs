@@ -146,22 +146,9 @@ public sealed class GenerationTests
         var scratch = new float[64];
         var random = new RnnRandom(17);
 
-        for (int pass = 0; pass < 2; pass++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Generate(lstmStream, prompt, generated, decoder, ref random, probabilities.AsSpan(0, LstmTokenModel.OutputSize), scratch.AsSpan(0, LstmTokenModel.OutputSize));
-            long afterLstm = GC.GetAllocatedBytesForCurrentThread();
-            Generate(gruStream, prompt, generated, decoder, ref random, probabilities.AsSpan(0, GruTokenModel.OutputSize), scratch.AsSpan(0, GruTokenModel.OutputSize));
-            long afterGru = GC.GetAllocatedBytesForCurrentThread();
-            Generate(rnnStream, prompt, generated, decoder, ref random, probabilities.AsSpan(0, RnnTokenModel.OutputSize), scratch.AsSpan(0, RnnTokenModel.OutputSize));
-            long afterRnn = GC.GetAllocatedBytesForCurrentThread();
-            if (pass == 1)
-            {
-                Assert.Equal(0, afterLstm - before);
-                Assert.Equal(0, afterGru - afterLstm);
-                Assert.Equal(0, afterRnn - afterGru);
-            }
-        }
+        Assert.Equal(0, AllocationMeter.Measure(() => Generate(lstmStream, prompt, generated, decoder, ref random, probabilities.AsSpan(0, LstmTokenModel.OutputSize), scratch.AsSpan(0, LstmTokenModel.OutputSize)), calls: 1));
+        Assert.Equal(0, AllocationMeter.Measure(() => Generate(gruStream, prompt, generated, decoder, ref random, probabilities.AsSpan(0, GruTokenModel.OutputSize), scratch.AsSpan(0, GruTokenModel.OutputSize)), calls: 1));
+        Assert.Equal(0, AllocationMeter.Measure(() => Generate(rnnStream, prompt, generated, decoder, ref random, probabilities.AsSpan(0, RnnTokenModel.OutputSize), scratch.AsSpan(0, RnnTokenModel.OutputSize)), calls: 1));
     }
 
     [Fact]
@@ -170,25 +157,31 @@ public sealed class GenerationTests
         var model = new LstmTokenModel(18);
         int[] expected = Generate(new LstmStream(model, model.CreateState()), [3, 1, 4, 1, 5], 100, Decoder.TopK, 19);
 
-        // Verbatim the loop in docs/latency.md, on a concrete model with stack buffers.
-        var state = model.CreateState();
-        var random = new RnnRandom(19);
         ReadOnlySpan<int> prompt = [3, 1, 4, 1, 5];
         Span<int> generated = stackalloc int[100];
         Span<float> probabilities = stackalloc float[LstmTokenModel.OutputSize];
         Span<float> scratch = stackalloc float[LstmTokenModel.OutputSize];
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        foreach (int token in prompt)
-            model.Step(state, token, probabilities);
-        for (int i = 0; i < generated.Length; i++)
+        // Least of three attempts, as AllocationMeter measures (stack buffers cannot be captured by its delegate).
+        long allocated = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
         {
-            generated[i] = Sampling.SampleTopK(probabilities, 5, 0.8f, ref random, scratch);
-            model.Step(state, generated[i], probabilities);
+            var state = model.CreateState();
+            var random = new RnnRandom(19);
+
+            // Verbatim the loop in docs/latency.md, on a concrete model with stack buffers.
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            foreach (int token in prompt)
+                model.Step(state, token, probabilities);
+            for (int i = 0; i < generated.Length; i++)
+            {
+                generated[i] = Sampling.SampleTopK(probabilities, 5, 0.8f, ref random, scratch);
+                model.Step(state, generated[i], probabilities);
+            }
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(expected, generated.ToArray());
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Equal(0, allocated);
-        Assert.Equal(expected, generated.ToArray());
     }
 }

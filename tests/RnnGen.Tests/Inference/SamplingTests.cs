@@ -391,18 +391,12 @@ public sealed class SamplingTests
         float[] probabilities = RandomProbabilities(65, 50);
         var scratch = new float[65];
         var random = new RnnRandom(51);
-        for (int pass = 0; pass < 2; pass++)
+        Assert.Equal(0, AllocationMeter.Measure(() =>
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++)
-            {
-                Sampling.Greedy(probabilities);
-                Sampling.Sample(probabilities, ref random);
-                Sampling.SampleWithTemperature(probabilities, 0.7f, ref random, scratch);
-                Sampling.SampleTopK(probabilities, 10, 0.7f, ref random, scratch);
-            }
-            if (pass == 1)
-                Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
+            Sampling.Greedy(probabilities);
+            Sampling.Sample(probabilities, ref random);
+            Sampling.SampleWithTemperature(probabilities, 0.7f, ref random, scratch);
+            Sampling.SampleTopK(probabilities, 10, 0.7f, ref random, scratch);
+        }, calls: 100));
     }
 }

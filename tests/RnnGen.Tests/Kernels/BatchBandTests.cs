@@ -102,8 +102,8 @@ public sealed class BatchBandTests
         long runsBefore = KernelThreading.ParallelRuns;
         using (KernelThreading.Enable(2))
         {
-            Assert.Equal(0, Models.AllocationTests.Measure(() => model.ComputeGradients(inputs, targets)));
-            Assert.Equal(0, Models.AllocationTests.Measure(() => model.Forward(inputs, outputs)));
+            Assert.Equal(0, AllocationMeter.Measure(() => model.ComputeGradients(inputs, targets)));
+            Assert.Equal(0, AllocationMeter.Measure(() => model.Forward(inputs, outputs)));
         }
         Assert.True(KernelThreading.ParallelRuns > runsBefore, "nothing ran on two threads");
     }

@@ -45,7 +45,7 @@ public sealed class KernelAllocationTests
         for (int i = 1; i < WarmUpCalls; i++)
             Run(kernel);
 
-        Assert.Equal(0, Models.AllocationTests.Measure(() => Run(kernel)));
+        Assert.Equal(0, AllocationMeter.Measure(() => Run(kernel)));
     }
 
     private void Run(string kernel)

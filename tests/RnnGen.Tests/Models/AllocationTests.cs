@@ -5,25 +5,6 @@ public sealed class AllocationTests
 {
     public static TheoryData<string> Cases => new() { "rnn_tanh_l2", "lstm_l2", "gru_l2", "lstm_last", "lstm_embedding", "lstm_l1_nobias" };
 
-    /// <summary>
-    /// Bytes allocated on this thread by 20 calls after a warm-up call: the least of three attempts. A real allocation
-    /// shows in every attempt; a garbage collection triggered by a concurrently running test can shift the thread's
-    /// allocation counter by the unused rest of its allocation context (seen: 3,632 bytes once in a few runs).
-    /// </summary>
-    internal static long Measure(Action action)
-    {
-        action();
-        long least = long.MaxValue;
-        for (int attempt = 0; attempt < 3 && least != 0; attempt++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 20; i++)
-                action();
-            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        return least;
-    }
-
     [Theory]
     [MemberData(nameof(Cases))]
     public void ForwardAndTraining_AfterWarmUp_AllocateZeroBytes(string name)
@@ -40,17 +21,17 @@ public sealed class AllocationTests
         switch (model)
         {
             case IRnnModel<float, int> m:
-                forward = Measure(() => m.Forward(x, outputs));
-                training = Measure(() => m.ComputeGradients(x, classes));
+                forward = AllocationMeter.Measure(() => m.Forward(x, outputs));
+                training = AllocationMeter.Measure(() => m.ComputeGradients(x, classes));
                 break;
             case IRnnModel<float, float> m:
-                forward = Measure(() => m.Forward(x, outputs));
-                training = Measure(() => m.ComputeGradients(x, values));
+                forward = AllocationMeter.Measure(() => m.Forward(x, outputs));
+                training = AllocationMeter.Measure(() => m.ComputeGradients(x, values));
                 break;
             case IRnnModel<int, int> m:
-                forward = Measure(() => m.Forward(tokens, outputs));
+                forward = AllocationMeter.Measure(() => m.Forward(tokens, outputs));
                 // A token-table model computes dx on the first read of InputGradient, so the read is part of the pass.
-                training = Measure(() =>
+                training = AllocationMeter.Measure(() =>
                 {
                     m.ComputeGradients(tokens, classes);
                     _ = m.InputGradient[0];
@@ -61,8 +42,8 @@ public sealed class AllocationTests
         }
         Assert.Equal(0, forward);
         Assert.Equal(0, training);
-        Assert.Equal(0, Measure(model.ZeroGradients));
-        Assert.Equal(0, Measure(model.CarryState));
+        Assert.Equal(0, AllocationMeter.Measure(model.ZeroGradients));
+        Assert.Equal(0, AllocationMeter.Measure(model.CarryState));
     }
 
     [Fact]
@@ -79,12 +60,12 @@ public sealed class AllocationTests
         var input = new float[5];
         var output = new float[11];
 
-        Assert.Equal(0, Measure(() => lstm.Step(lstmState, input.AsSpan(0, LstmL2.InputSize), output.AsSpan(0, LstmL2.OutputSize))));
-        Assert.Equal(0, Measure(() => gru.Step(gruState, input.AsSpan(0, GruL2.InputSize), output.AsSpan(0, GruL2.OutputSize))));
-        Assert.Equal(0, Measure(() => rnn.Step(rnnState, input.AsSpan(0, RnnTanhL2.InputSize), output.AsSpan(0, RnnTanhL2.OutputSize))));
-        Assert.Equal(0, Measure(() => tokens.Step(tokenState, 3, output)));
-        Assert.Equal(0, Measure(lstmState.Reset));
-        Assert.Equal(0, Measure(() => gruState.CopyFrom(gruState)));
+        Assert.Equal(0, AllocationMeter.Measure(() => lstm.Step(lstmState, input.AsSpan(0, LstmL2.InputSize), output.AsSpan(0, LstmL2.OutputSize))));
+        Assert.Equal(0, AllocationMeter.Measure(() => gru.Step(gruState, input.AsSpan(0, GruL2.InputSize), output.AsSpan(0, GruL2.OutputSize))));
+        Assert.Equal(0, AllocationMeter.Measure(() => rnn.Step(rnnState, input.AsSpan(0, RnnTanhL2.InputSize), output.AsSpan(0, RnnTanhL2.OutputSize))));
+        Assert.Equal(0, AllocationMeter.Measure(() => tokens.Step(tokenState, 3, output)));
+        Assert.Equal(0, AllocationMeter.Measure(lstmState.Reset));
+        Assert.Equal(0, AllocationMeter.Measure(() => gruState.CopyFrom(gruState)));
     }
 }
 
@@ -92,8 +73,6 @@ public sealed class AllocationTests
 /// reset-before GRUs, one-hot inputs and encoders.</summary>
 public sealed class TopologyAllocationTests
 {
-    private static long Measure(Action action) => AllocationTests.Measure(action);
-
     [Fact]
     public void BidirectionalAndVariableLength_ForwardAndTraining_AllocateZeroBytes()
     {
@@ -103,9 +82,9 @@ public sealed class TopologyAllocationTests
         var targets = new int[FdVariableLengthLstm.TargetLength];
         int[] lengths = { 5, 2, 4 };
 
-        Assert.Equal(0, Measure(() => model.Forward(inputs, lengths, outputs)));
-        Assert.Equal(0, Measure(() => model.ComputeGradients(inputs, lengths, targets)));
-        Assert.Equal(0, Measure(() => model.ComputeGradients(inputs, targets)));
+        Assert.Equal(0, AllocationMeter.Measure(() => model.Forward(inputs, lengths, outputs)));
+        Assert.Equal(0, AllocationMeter.Measure(() => model.ComputeGradients(inputs, lengths, targets)));
+        Assert.Equal(0, AllocationMeter.Measure(() => model.ComputeGradients(inputs, targets)));
     }
 
     [Fact]
@@ -123,13 +102,13 @@ public sealed class TopologyAllocationTests
         var classes = new int[16];
         var tokens = new int[FdOneHot.InputLength];
 
-        Assert.Equal(0, Measure(() => stack.ComputeGradients(buffer.AsSpan(0, FdBidirectionalStack.InputLength), classes.AsSpan(0, FdBidirectionalStack.TargetLength))));
-        Assert.Equal(0, Measure(() => last.ComputeGradients(buffer.AsSpan(0, FdBidirectionalLast.InputLength), buffer.AsSpan(0, FdBidirectionalLast.TargetLength))));
-        Assert.Equal(0, Measure(() => projection.ComputeGradients(buffer.AsSpan(0, FdLstmProjection.InputLength), classes.AsSpan(0, FdLstmProjection.TargetLength))));
-        Assert.Equal(0, Measure(() => resetBefore.ComputeGradients(buffer.AsSpan(0, FdGruResetBefore.InputLength), buffer.AsSpan(0, FdGruResetBefore.TargetLength))));
-        Assert.Equal(0, Measure(() => oneHot.ComputeGradients(tokens, classes.AsSpan(0, FdOneHot.TargetLength))));
-        Assert.Equal(0, Measure(() => projection.Step(projectionState, buffer.AsSpan(0, FdLstmProjection.InputSize), buffer.AsSpan(8, FdLstmProjection.OutputSize))));
-        Assert.Equal(0, Measure(() => resetBefore.Step(resetBeforeState, buffer.AsSpan(0, FdGruResetBefore.InputSize), buffer.AsSpan(8, FdGruResetBefore.OutputSize))));
-        Assert.Equal(0, Measure(() => oneHot.Step(oneHotState, 3, buffer.AsSpan(8, FdOneHot.OutputSize))));
+        Assert.Equal(0, AllocationMeter.Measure(() => stack.ComputeGradients(buffer.AsSpan(0, FdBidirectionalStack.InputLength), classes.AsSpan(0, FdBidirectionalStack.TargetLength))));
+        Assert.Equal(0, AllocationMeter.Measure(() => last.ComputeGradients(buffer.AsSpan(0, FdBidirectionalLast.InputLength), buffer.AsSpan(0, FdBidirectionalLast.TargetLength))));
+        Assert.Equal(0, AllocationMeter.Measure(() => projection.ComputeGradients(buffer.AsSpan(0, FdLstmProjection.InputLength), classes.AsSpan(0, FdLstmProjection.TargetLength))));
+        Assert.Equal(0, AllocationMeter.Measure(() => resetBefore.ComputeGradients(buffer.AsSpan(0, FdGruResetBefore.InputLength), buffer.AsSpan(0, FdGruResetBefore.TargetLength))));
+        Assert.Equal(0, AllocationMeter.Measure(() => oneHot.ComputeGradients(tokens, classes.AsSpan(0, FdOneHot.TargetLength))));
+        Assert.Equal(0, AllocationMeter.Measure(() => projection.Step(projectionState, buffer.AsSpan(0, FdLstmProjection.InputSize), buffer.AsSpan(8, FdLstmProjection.OutputSize))));
+        Assert.Equal(0, AllocationMeter.Measure(() => resetBefore.Step(resetBeforeState, buffer.AsSpan(0, FdGruResetBefore.InputSize), buffer.AsSpan(8, FdGruResetBefore.OutputSize))));
+        Assert.Equal(0, AllocationMeter.Measure(() => oneHot.Step(oneHotState, 3, buffer.AsSpan(8, FdOneHot.OutputSize))));
     }
 }

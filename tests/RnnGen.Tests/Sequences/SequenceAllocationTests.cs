@@ -5,15 +5,6 @@ namespace RnnGen.Tests.Sequences;
 /// <summary>After construction and one warm-up call, training, decoding and seeding allocate nothing.</summary>
 public sealed class SequenceAllocationTests
 {
-    private static long Measure(Action action)
-    {
-        action();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
-            action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
-
     private static int[] Ids(int count, int vocabulary)
     {
         var ids = new int[count];
@@ -33,13 +24,13 @@ public sealed class SequenceAllocationTests
         var tokens = new int[FdDecoder.TargetLength];
         var lengths = new int[FdDecoder.BatchSize];
 
-        Assert.Equal(0, Measure(() => seq2seq.ComputeGradients(source, target)));
+        Assert.Equal(0, AllocationMeter.Measure(() => seq2seq.ComputeGradients(source, target)));
         seq2seq.TeacherForcingRatio = 0.5f;
-        Assert.Equal(0, Measure(() => seq2seq.ComputeGradients(source, target)));
-        Assert.Equal(0, Measure(() => seq2seq.ClipGradients(1f)));
-        Assert.Equal(0, Measure(() => seq2seq.Greedy(source, tokens, lengths)));
-        Assert.Equal(0, Measure(() => seq2seq.BeamSearch(1, search)));
-        Assert.Equal(0, Measure(() => seq2seq.BeamSearch(0, plain)));
+        Assert.Equal(0, AllocationMeter.Measure(() => seq2seq.ComputeGradients(source, target)));
+        Assert.Equal(0, AllocationMeter.Measure(() => seq2seq.ClipGradients(1f)));
+        Assert.Equal(0, AllocationMeter.Measure(() => seq2seq.Greedy(source, tokens, lengths)));
+        Assert.Equal(0, AllocationMeter.Measure(() => seq2seq.BeamSearch(1, search)));
+        Assert.Equal(0, AllocationMeter.Measure(() => seq2seq.BeamSearch(0, plain)));
     }
 
     [Fact]
@@ -56,14 +47,14 @@ public sealed class SequenceAllocationTests
         var scratch = new float[FdDecoder.OutputSize];
         var random = new RnnRandom(5);
 
-        Assert.Equal(0, Measure(() =>
+        Assert.Equal(0, AllocationMeter.Measure(() =>
         {
             seeder.Forward(vectors);
             Decoding.TeacherForcedInputs(target, FdDecoder.BatchSize, 0, 1, inputs);
             decoder.ComputeGradients(inputs, target);
             seeder.Backward();
         }));
-        Assert.Equal(0, Measure(() =>
+        Assert.Equal(0, AllocationMeter.Measure(() =>
         {
             seeder.SeedState(vectors.AsSpan(0, 3), state);
             Decoding.Greedy(decoder, state, 0, 1, tokens, probabilities);

@@ -319,11 +319,11 @@ public sealed class TrainerTests
         batcher.FillWindow(0, inputs, targets);
         int window = 0;
 
-        Assert.Equal(0, Measure(() => trainer.TrainWindow(batcher, window++ % batcher.WindowCount)));
-        Assert.Equal(0, Measure(() => trainer.TrainRandomWindow(batcher)));
-        Assert.Equal(0, Measure(() => trainer.TrainBatch(inputs, targets)));
+        Assert.Equal(0, AllocationMeter.Measure(() => trainer.TrainWindow(batcher, window++ % batcher.WindowCount), calls: 10));
+        Assert.Equal(0, AllocationMeter.Measure(() => trainer.TrainRandomWindow(batcher), calls: 10));
+        Assert.Equal(0, AllocationMeter.Measure(() => trainer.TrainBatch(inputs, targets), calls: 10));
         trainer.Clipping = TrainerClipping.ByValue(0.1f);
-        Assert.Equal(0, Measure(() => trainer.TrainWindow(inputs, targets)));
+        Assert.Equal(0, AllocationMeter.Measure(() => trainer.TrainWindow(inputs, targets), calls: 10));
     }
 
     [Fact]
@@ -373,15 +373,6 @@ public sealed class TrainerTests
         for (int i = 0; i < steps; i++)
             trainer.TrainRandomWindow(batcher);
         return model.Parameters.Values.ToArray();
-    }
-
-    private static long Measure(Action action)
-    {
-        action();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
-            action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     private static float[] Sum(float[] a, float[] b)
