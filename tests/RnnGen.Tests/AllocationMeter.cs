@@ -7,9 +7,9 @@ internal static class AllocationMeter
 
     /// <summary>
     /// Bytes allocated on this thread by <paramref name="calls"/> calls after a warm-up call: the least of three
-    /// attempts. A real allocation shows in every attempt; a garbage collection triggered by a concurrently running
-    /// test can shift the thread's allocation counter by the unused rest of its allocation context (seen: 3,632 and
-    /// 8,032 bytes, once each in many runs), so a single attempt is not proof of an allocation.
+    /// attempts. A real allocation shows in every attempt. A single attempt has twice counted bytes that did not
+    /// repeat (3,632 and 8,032, once each in many full-suite runs; runtime work on the thread such as tiering, not
+    /// reproduced alone), so one attempt is not proof of an allocation.
     /// </summary>
     public static long Measure(Action action, int calls = 20)
     {
