@@ -3,10 +3,12 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 using Microsoft.CodeAnalysis;
 using RnnGen.Benchmarks.Cases;
 using RnnGen.Benchmarks.Generator;
+using RnnGen.Benchmarks.Peak;
 
 namespace RnnGen.Benchmarks;
 
@@ -20,6 +22,10 @@ namespace RnnGen.Benchmarks;
 /// settling from ~90 to ~50 ms per call during the first third of the timed blocks), then timed in blocks of
 /// about 10 ms; the figure is the median over blocks of the time per call, the same statistic as the anchors'
 /// torch_bench.py, so a noisy phase on this shared machine moves single blocks rather than the result.
+/// Right before each case the runner measures the FMA peak on the case's threads (<see cref="FmaPeak"/>), since the
+/// host's peak moves between phases too: <c>pct_run_peak</c> is against that figure, <c>pct_peak</c> against the fixed
+/// reference of <see cref="FlopModel"/>. A several-thread case also reports its speedup over the one-thread case of
+/// the same run beside the speedup of the FMA peak itself, the most any code could scale by at that moment.
 /// </remarks>
 internal static class QuickRunner
 {
@@ -35,18 +41,29 @@ internal static class QuickRunner
     /// <param name="casePrefix">Only cases whose id starts with it (and no generator run); null for all.</param>
     public static int Run(TextWriter output, TextWriter log, string? casePrefix = null)
     {
+        var oneThread = new Dictionary<string, (double Microseconds, double PeakGflops)>();
         foreach (string id in CaseCatalog.Ids)
         {
             if (casePrefix is not null && !id.StartsWith(casePrefix, StringComparison.Ordinal))
                 continue;
             BenchmarkCase benchmark = CaseCatalog.Create(id);
+            double peak = FmaPeak.Gflops(benchmark.Threads, wide: false);
+            double? widePeak = Vector512.IsHardwareAccelerated ? FmaPeak.Gflops(benchmark.Threads, wide: true) : null;
             double microseconds = MedianMicroseconds(benchmark.Run);
+            double gflops = benchmark.Flops / (microseconds * 1e3);
             double percent = FlopModel.PercentOfPeak(benchmark.Flops, microseconds, benchmark.Threads);
             string line = Invariant($"{{\"case\": \"{id}\", \"median_us\": {microseconds:0.###}, \"threads\": {benchmark.Threads}, \"gflop\": {benchmark.Flops / 1e9:0.######}, \"pct_peak\": {percent:0.##}");
+            line += Invariant($", \"run_peak_gflops\": {peak:0.#}, \"pct_run_peak\": {100 * gflops / peak:0.##}");
+            if (widePeak is double wide)
+                line += Invariant($", \"run_peak512_gflops\": {wide:0.#}, \"pct_run_peak512\": {100 * gflops / wide:0.##}");
             if (benchmark.TokensPerRun > 0)
                 line += Invariant($", \"tokens_per_s\": {benchmark.TokensPerRun / (microseconds * 1e-6):0}");
+            if (benchmark.Threads == 1)
+                oneThread[id] = (microseconds, peak);
+            else if (benchmark.OneThreadId is string singleId && oneThread.TryGetValue(singleId, out var single))
+                line += Invariant($", \"speedup_vs_1t\": {single.Microseconds / microseconds:0.###}, \"fma_peak_speedup_vs_1t\": {peak / single.PeakGflops:0.###}");
             output.WriteLine(line + "}");
-            log.WriteLine(Invariant($"{id,-34} {microseconds,12:0.###} us  {percent,6:0.##}% of {benchmark.Threads}-core peak"));
+            log.WriteLine(Invariant($"{id,-34} {microseconds,12:0.###} us  {100 * gflops / peak,6:0.##}% of this run's {benchmark.Threads}-core AVX2 peak ({peak:0.#} GFLOP/s)"));
         }
 
         if (casePrefix is not null)

@@ -10,6 +10,10 @@ internal abstract class BenchmarkCase
     /// <summary>Threads the operation uses.</summary>
     public virtual int Threads => 1;
 
+    /// <summary>For a several-thread case, the id of the same operation on one thread, whose time in the same run
+    /// gives the speedup; null otherwise.</summary>
+    public virtual string? OneThreadId => null;
+
     /// <summary>FLOPs of one <see cref="Run"/> under the anchors' model (see <see cref="FlopModel"/>).</summary>
     public abstract double Flops { get; }
 

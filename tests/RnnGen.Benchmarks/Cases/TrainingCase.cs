@@ -39,4 +39,6 @@ internal sealed class TrainCharLmLstmH256TwoThreadCase : TrainCharLmLstmH256Case
     public override string Id => "train_charlm_lstm_h256_b32_t64_2t";
 
     public override int Threads => 2;
+
+    public override string? OneThreadId => "train_charlm_lstm_h256_b32_t64";
 }
