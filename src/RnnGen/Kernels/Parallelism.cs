@@ -192,6 +192,9 @@ public static class KernelThreading
     /// <summary>Products that ran on more than one thread since start-up; lets tests see that the parallel path ran.</summary>
     internal static long ParallelRuns => Interlocked.Read(ref WorkerPool.Runs);
 
+    /// <summary>Parts that the owner of a job ran itself because no worker had claimed them yet.</summary>
+    internal static long StolenParts => Interlocked.Read(ref WorkerPool.Steals);
+
     /// <summary>
     /// Runs <paramref name="job"/> as <paramref name="parts"/> parts, part 0 on the calling thread. Returns
     /// <see langword="false"/> without running anything when the workers are busy with another thread's job.
@@ -206,23 +209,34 @@ public static class KernelThreading
         void Run(int part, int parts);
     }
 
-    // One job at a time, owned by the thread that won _owner. The job lives in a per-type static slot (Slot<TJob>)
+    // One job at a time, owned by the thread that won s_owner. The job lives in a per-type static slot (Slot<TJob>)
     // that the workers reach through a function pointer, so no delegate or box is created per call.
+    //
+    // Worker w runs part w, but only after claiming it for the job's generation; the owner, done with part 0, claims
+    // and runs every part no worker has claimed yet. A worker that is blocked, slow to wake or descheduled by the host
+    // then costs the job nothing but its share of the work, instead of holding the owner up until it gets a core (on
+    // this shared VM a wake-up took 18-92 us median and over 1 ms at the 90th percentile). Parts compute the same
+    // whichever thread runs them, so stealing keeps results bit-identical.
     private static unsafe class WorkerPool
     {
         // Worker spin before blocking, in Stopwatch ticks (~50 µs): long enough to cover the cell kernels that run
         // single-threaded between two products of a training step.
         private static readonly long SpinTicks = Stopwatch.Frequency / 20_000;
 
+        // s_job packs the generation (high bits) and the part count (low bits) into one word, so a worker reads both
+        // of the same job.
+        private const int PartBits = 8;
+
         private static readonly object Gate = new();
+        private static readonly long[] s_claims = new long[MaxThreads];
         private static Worker[] s_workers = [];
         private static int s_owner;
-        private static int s_generation;
-        private static int s_pending;
-        private static int s_parts;
+        private static long s_job;
+        private static int s_remaining;
         private static delegate*<int, int, void> s_body;
 
         public static long Runs;
+        public static long Steals;
 
         public static bool TryRun<TJob>(ref TJob job, int parts) where TJob : struct, IParallelJob
         {
@@ -233,17 +247,24 @@ public static class KernelThreading
                 EnsureWorkers(parts - 1);
                 Slot<TJob>.Job = job;
                 s_body = &Slot<TJob>.RunPart;
-                s_parts = parts;
-                // Every worker acknowledges every job, even one it has no part in, so none can lag a generation
-                // behind and read the next job's fields half-written.
+                Volatile.Write(ref s_remaining, parts - 1);
+                long generation = (Volatile.Read(ref s_job) >> PartBits) + 1;
+                Interlocked.Exchange(ref s_job, generation << PartBits | (long)parts);
                 Worker[] workers = s_workers;
-                Volatile.Write(ref s_pending, workers.Length);
-                Interlocked.Increment(ref s_generation);
-                for (int w = 0; w < workers.Length; w++)
+                for (int w = 0; w < parts - 1; w++)
                     workers[w].Wake();
                 job.Run(0, parts);
+                for (int part = 1; part < parts; part++)
+                {
+                    if (TryClaim(part, generation))
+                    {
+                        job.Run(part, parts);
+                        Interlocked.Increment(ref Steals);
+                        Interlocked.Decrement(ref s_remaining);
+                    }
+                }
                 var spinner = new SpinWait();
-                while (Volatile.Read(ref s_pending) != 0)
+                while (Volatile.Read(ref s_remaining) != 0)
                     spinner.SpinOnce(sleep1Threshold: -1);
                 Interlocked.Increment(ref Runs);
                 return true;
@@ -256,6 +277,15 @@ public static class KernelThreading
             }
         }
 
+        // Exactly one thread claims each part of a job. A claim made with a stale generation fails, since the part was
+        // claimed before that job could finish; and while a claimed part runs, its job can neither finish nor be
+        // replaced, so the claimant reads that job's fields.
+        private static bool TryClaim(int part, long generation)
+        {
+            long last = Volatile.Read(ref s_claims[part]);
+            return last < generation && Interlocked.CompareExchange(ref s_claims[part], generation, last) == last;
+        }
+
         private static void EnsureWorkers(int count)
         {
             if (s_workers.Length >= count)
@@ -265,7 +295,7 @@ public static class KernelThreading
                 var workers = new Worker[count];
                 Array.Copy(s_workers, workers, s_workers.Length);
                 for (int w = s_workers.Length; w < count; w++)
-                    workers[w] = new Worker(w + 1, Volatile.Read(ref s_generation));
+                    workers[w] = new Worker(w + 1, Volatile.Read(ref s_job) >> PartBits);
                 s_workers = workers;
             }
         }
@@ -281,10 +311,10 @@ public static class KernelThreading
         {
             private readonly int _part;
             private readonly SemaphoreSlim _wake = new(0);
-            private int _seen;
+            private long _seen;
             private int _sleeping;
 
-            public Worker(int part, int generation)
+            public Worker(int part, long generation)
             {
                 _part = part;
                 _seen = generation;
@@ -303,34 +333,37 @@ public static class KernelThreading
                 while (true)
                 {
                     WaitForJob();
-                    _seen = Volatile.Read(ref s_generation);
-                    if (_part < s_parts)
-                        s_body(_part, s_parts);
-                    Interlocked.Decrement(ref s_pending);
+                    long job = Volatile.Read(ref s_job);
+                    _seen = job >> PartBits;
+                    int parts = (int)(job & ((1 << PartBits) - 1));
+                    if (_part < parts && TryClaim(_part, _seen))
+                    {
+                        s_body(_part, parts);
+                        Interlocked.Decrement(ref s_remaining);
+                    }
                 }
             }
 
             private void WaitForJob()
             {
                 long deadline = Stopwatch.GetTimestamp() + SpinTicks;
-                while (Volatile.Read(ref s_generation) == _seen)
+                while (Volatile.Read(ref s_job) >> PartBits == _seen)
                 {
                     if (Stopwatch.GetTimestamp() < deadline)
                     {
                         Thread.SpinWait(20);
                         continue;
                     }
-                    // A full fence, not a release store: x64 lets a plain store pass the load of s_generation below,
-                    // and then the owner could miss the flag while this thread misses the new job, blocking forever.
+                    // A full fence, not a release store: x64 lets a plain store pass the load of s_job below, and then
+                    // the owner could miss the flag while this thread misses the new job, blocking forever.
                     Interlocked.Exchange(ref _sleeping, 1);
                     // A job published after the exchange above finds _sleeping set and releases the semaphore. If one
                     // was published before it, take the flag back; if the owner took it first, consume its release.
-                    if (Volatile.Read(ref s_generation) != _seen && Interlocked.Exchange(ref _sleeping, 0) == 1)
+                    if (Volatile.Read(ref s_job) >> PartBits != _seen && Interlocked.Exchange(ref _sleeping, 0) == 1)
                         return;
                     _wake.Wait();
-                    // The release may be stale: an owner descheduled between publishing a job and waking the workers
-                    // can wake this one after it already ran that job on its own. Running it again would decrement
-                    // s_pending twice and leave the owner spinning forever, so the loop checks the generation again.
+                    // The release may be stale (an owner descheduled between publishing a job and waking the workers
+                    // can wake this one after it already ran that job), so the loop checks the generation again.
                     deadline = Stopwatch.GetTimestamp() + SpinTicks;
                 }
             }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using RnnGen.Kernels;
 
 namespace RnnGen.Tests.Kernels;
@@ -121,7 +122,8 @@ public sealed class BatchBandTests
     [Fact]
     public void BatchBands_AboveTheThreshold_CoverEveryRowOnceWithSplittingOffInside()
     {
-        var job = new RecordingJob { Bands = new List<(int, int, int)>(), ThreadCounts = new List<int>() };
+        // The first band waits for the second, so the worker must claim it: the owner cannot run it instead.
+        var job = new RecordingJob { Bands = new List<(int, int, int)>(), ThreadCounts = new List<int>(), FirstWaitsForOthers = 2 };
         using (KernelThreading.Enable(2))
         {
             KernelThreading.ForEachBatchBand(ref job, 7, KernelThreading.MinimumParallelFlops);
@@ -147,6 +149,7 @@ public sealed class BatchBandTests
     {
         public List<(int, int, int)> Bands;
         public List<int>? ThreadCounts;
+        public int FirstWaitsForOthers;
 
         public readonly void Run(int first, int rows)
         {
@@ -154,6 +157,12 @@ public sealed class BatchBandTests
             {
                 Bands.Add((first, rows, Environment.CurrentManagedThreadId));
                 ThreadCounts?.Add(KernelThreading.ThreadCount);
+            }
+            if (first == 0)
+            {
+                List<(int, int, int)> bands = Bands;
+                int others = FirstWaitsForOthers;
+                Assert.True(SpinWait.SpinUntil(() => { lock (bands) return bands.Count >= others; }, TimeSpan.FromSeconds(30)));
             }
         }
     }

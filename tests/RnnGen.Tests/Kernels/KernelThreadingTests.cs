@@ -312,6 +312,55 @@ public sealed class KernelThreadingTests
         kernel(a, b, c, m, n, k, accumulate);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Jobs_ManyInARow_RunEveryPartExactlyOnce(int parts)
+    {
+        const int Jobs = 20_000;
+        var runs = new int[Jobs * parts];
+        for (int j = 0; j < Jobs; j++)
+        {
+            // Uneven parts, so that workers and the owner race for the unclaimed ones in every order.
+            var job = new CountingJob { Runs = runs, Offset = j * parts, SpinPart = j % parts, Spin = j % 7 * 50 };
+            Assert.True(KernelThreading.TryRun(ref job, parts));
+        }
+
+        Assert.All(runs, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public void Jobs_WorkerAsleep_OwnerRunsTheUnclaimedPartItself()
+    {
+        long stolenBefore = KernelThreading.StolenParts;
+        var runs = new int[2 * 20];
+        for (int j = 0; j < 20; j++)
+        {
+            // After a millisecond idle the worker blocks; waking it takes microseconds, while part 0 takes none.
+            Thread.Sleep(1);
+            var job = new CountingJob { Runs = runs, Offset = j * 2 };
+            Assert.True(KernelThreading.TryRun(ref job, 2));
+        }
+
+        Assert.All(runs, count => Assert.Equal(1, count));
+        Assert.True(KernelThreading.StolenParts > stolenBefore, "the owner never ran a part no worker had claimed");
+    }
+
+    private struct CountingJob : KernelThreading.IParallelJob
+    {
+        public int[] Runs;
+        public int Offset;
+        public int SpinPart;
+        public int Spin;
+
+        public readonly void Run(int part, int parts)
+        {
+            if (part == SpinPart)
+                Thread.SpinWait(Spin);
+            Interlocked.Increment(ref Runs[Offset + part]);
+        }
+    }
+
     private static float[] Filled(int length, ref RnnRandom random)
     {
         float[] values = new float[length];
