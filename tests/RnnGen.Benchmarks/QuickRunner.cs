@@ -25,7 +25,7 @@ namespace RnnGen.Benchmarks;
 /// Right before each case the runner measures the FMA peak on the case's threads (<see cref="FmaPeak"/>), since the
 /// host's peak moves between phases too: <c>pct_run_peak</c> is against that figure, <c>pct_peak</c> against the fixed
 /// reference of <see cref="FlopModel"/>. A several-thread case also reports its speedup over the one-thread case of
-/// the same run beside the speedup of the FMA peak itself, the most any code could scale by at that moment.
+/// the same run beside the speedup of the FMA peak itself: what the second core gave a pure FMA loop just before.
 /// </remarks>
 internal static class QuickRunner
 {
