@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading;
 
 namespace RnnGen.Tests.Reliability;
@@ -51,7 +50,6 @@ public sealed class ConcurrentStepTests
         var failures = new Exception?[Threads];
         using var start = new Barrier(Threads);
         var threads = new Thread[Threads];
-        var stopwatch = Stopwatch.StartNew();
         for (int i = 0; i < Threads; i++)
         {
             int stream = i;
@@ -72,7 +70,6 @@ public sealed class ConcurrentStepTests
         foreach (Thread thread in threads)
             Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "a stepping thread did not finish");
         Assert.All(failures, Assert.Null);
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(20), $"{Threads * StepsPerThread} concurrent steps took {stopwatch.Elapsed}");
         return results;
     }
 
