@@ -15,7 +15,7 @@ internal static class FmaPeak
 {
     private const int Repetitions = 7;
 
-    // Per thread and repetition: 3M iterations of 12 chains, about 10-25 ms at this host's 256-bit peak.
+    // Per thread and repetition: 3M iterations of 12 chains, about 10 ms at this host's peak of either width.
     private const long Iterations = 3_000_000;
     private const int Chains = 12;
 
