@@ -366,16 +366,43 @@ public static class PackedCell
             Accumulate8(ref Unsafe.Add(ref hh, RowWidth), RowWidth, ref hs, recurrentSize, ref i0, ref i1, ref f0, ref f1, ref g0, ref g1, ref o0, ref o1);
             hh = ref Unsafe.Add(ref hh, (recurrentSize + 1) * RowWidth);
 
+            if (WideVectors.IsAccelerated && left >= PanelUnits)
+            {
+                LstmFinishPanel(Vector512.Create(i0, i1), Vector512.Create(f0, f1), Vector512.Create(g0, g1), Vector512.Create(o0, o1),
+                    ref gs, ref cs, ref cNew, ref hNew, hidden, u0, stepMode);
+                continue;
+            }
             LstmFinish(i0, f0, g0, o0, ref gs, ref cs, ref cNew, ref hNew, hidden, u0, stepMode);
             if (left > Lanes)
                 LstmFinish(i1, f1, g1, o1, ref gs, ref cs, ref cNew, ref hNew, hidden, u0 + Lanes, stepMode);
         }
     }
 
+    // LstmFinish on a whole panel at once, sixteen lanes wide: the 512-bit activations repeat the 256-bit ones
+    // operation for operation, so the results are bit-identical with half the instructions.
+    internal static void LstmFinishPanel(Vector512<float> i, Vector512<float> f, Vector512<float> g, Vector512<float> o,
+        ref float gates, ref float cPrev, ref float c, ref float h, int hidden, int unit, bool stepMode)
+    {
+        i = Activations.Sigmoid(i);
+        f = Activations.Sigmoid(f);
+        g = Activations.Tanh(g);
+        o = Activations.Sigmoid(o);
+        Vector512<float> cv = f * Vector512.LoadUnsafe(ref Unsafe.Add(ref cPrev, unit)) + i * g;
+        Vector512<float> hv = o * Activations.Tanh(cv);
+        cv.StoreUnsafe(ref Unsafe.Add(ref c, unit));
+        hv.StoreUnsafe(ref Unsafe.Add(ref h, unit));
+        if (stepMode)
+            return;
+        i.StoreUnsafe(ref Unsafe.Add(ref gates, unit));
+        f.StoreUnsafe(ref Unsafe.Add(ref gates, hidden + unit));
+        g.StoreUnsafe(ref Unsafe.Add(ref gates, 2 * hidden + unit));
+        o.StoreUnsafe(ref Unsafe.Add(ref gates, 3 * hidden + unit));
+    }
+
     // The cell update of LstmCell.Forward, in the same unfused order: c = f ⊙ cPrev + i ⊙ g, h = o ⊙ tanh(c). Whole
     // blocks make no call, so the JIT keeps every vector in a register; sliced spans and partial-store calls on this
     // path cost the H=128 sequence 15%.
-    private static void LstmFinish(Vector256<float> i, Vector256<float> f, Vector256<float> g, Vector256<float> o,
+    internal static void LstmFinish(Vector256<float> i, Vector256<float> f, Vector256<float> g, Vector256<float> o,
         ref float gates, ref float cPrev, ref float c, ref float h, int hidden, int unit, bool stepMode)
     {
         if (hidden - unit < Lanes)
@@ -468,6 +495,12 @@ public static class PackedCell
             Accumulate6(ref Unsafe.Add(ref hh, RowWidth), RowWidth, ref hs, hidden, ref r0, ref r1, ref z0, ref z1, ref nh0, ref nh1);
             hh = ref Unsafe.Add(ref hh, (hidden + 1) * RowWidth);
 
+            if (WideVectors.IsAccelerated && left >= PanelUnits)
+            {
+                GruFinishPanel(Vector512.Create(r0, r1), Vector512.Create(z0, z1), Vector512.Create(nx0, nx1), Vector512.Create(nh0, nh1),
+                    ref gs, ref candidate, ref hs, ref hNew, hidden, u0, stepMode);
+                continue;
+            }
             GruFinish(r0, z0, nx0, nh0, ref gs, ref candidate, ref hs, ref hNew, hidden, u0, stepMode);
             if (left > Lanes)
                 GruFinish(r1, z1, nx1, nh1, ref gs, ref candidate, ref hs, ref hNew, hidden, u0 + Lanes, stepMode);
@@ -476,7 +509,7 @@ public static class PackedCell
 
     // The gate math of GruCell.Forward, in the same unfused order: n = tanh(nx + nh ⊙ r), h = (hPrev − n) ⊙ z + n.
     // Like LstmFinish, whole blocks make no call.
-    private static void GruFinish(Vector256<float> r, Vector256<float> z, Vector256<float> nx, Vector256<float> nh,
+    internal static void GruFinish(Vector256<float> r, Vector256<float> z, Vector256<float> nx, Vector256<float> nh,
         ref float gx, ref float hiddenCandidate, ref float hPrev, ref float h, int hidden, int unit, bool stepMode)
     {
         if (hidden - unit < Lanes)
@@ -488,6 +521,23 @@ public static class PackedCell
         z = Activations.Sigmoid(z);
         Vector256<float> n = Activations.Tanh(nx + nh * r);
         Vector256<float> hp = Vector256.LoadUnsafe(ref Unsafe.Add(ref hPrev, unit));
+        ((hp - n) * z + n).StoreUnsafe(ref Unsafe.Add(ref h, unit));
+        if (stepMode)
+            return;
+        r.StoreUnsafe(ref Unsafe.Add(ref gx, unit));
+        z.StoreUnsafe(ref Unsafe.Add(ref gx, hidden + unit));
+        n.StoreUnsafe(ref Unsafe.Add(ref gx, 2 * hidden + unit));
+        nh.StoreUnsafe(ref Unsafe.Add(ref hiddenCandidate, unit));
+    }
+
+    // GruFinish on a whole panel at once, sixteen lanes wide, bit-identical to it (see LstmFinishPanel).
+    internal static void GruFinishPanel(Vector512<float> r, Vector512<float> z, Vector512<float> nx, Vector512<float> nh,
+        ref float gx, ref float hiddenCandidate, ref float hPrev, ref float h, int hidden, int unit, bool stepMode)
+    {
+        r = Activations.Sigmoid(r);
+        z = Activations.Sigmoid(z);
+        Vector512<float> n = Activations.Tanh(nx + nh * r);
+        Vector512<float> hp = Vector512.LoadUnsafe(ref Unsafe.Add(ref hPrev, unit));
         ((hp - n) * z + n).StoreUnsafe(ref Unsafe.Add(ref h, unit));
         if (stepMode)
             return;

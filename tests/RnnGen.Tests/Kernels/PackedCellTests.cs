@@ -1,3 +1,5 @@
+using System.Linq;
+using System.Runtime.Intrinsics;
 using RnnGen.Kernels;
 
 namespace RnnGen.Tests.Kernels;
@@ -149,6 +151,52 @@ public sealed class PackedCellTests
 
         Assert.Equal(single, grouped);
     }
+
+    // Where AVX-512 runs, a whole panel's activations and state update take 16 lanes at once; the 8-lane finishes
+    // still serve a partial last panel and other CPUs, so the two must agree exactly.
+    [Fact]
+    public void PanelFinishes_SixteenLanes_EqualTwoEightLaneFinishesBitForBit()
+    {
+        if (!WideVectors.IsAccelerated)
+            return;
+        const int Units = 16;
+        var random = new RnnRandom(77);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            float scale = trial % 4 == 3 ? 30f : 4f;
+            float[] pre = Enumerable.Range(0, 4 * Units).Select(_ => (random.NextSingle() * 2 - 1) * scale).ToArray();
+            if (trial == 0)
+                pre[3] = float.NaN;
+            float[] previous = Enumerable.Range(0, Units).Select(_ => (random.NextSingle() * 2 - 1) * scale).ToArray();
+            Vector512<float> Wide(int gate) => Vector512.Create(pre.AsSpan(gate * Units, Units));
+            Vector256<float> Narrow(int gate, int half) => Vector256.Create(pre.AsSpan(gate * Units + half * 8, 8));
+
+            foreach (bool stepMode in (bool[])[false, true])
+            {
+                float[] wideGates = new float[4 * Units], wideC = new float[Units], wideH = new float[Units];
+                float[] gates = new float[4 * Units], c = new float[Units], h = new float[Units];
+                PackedCell.LstmFinishPanel(Wide(0), Wide(1), Wide(2), Wide(3), ref wideGates[0], ref previous[0], ref wideC[0], ref wideH[0], Units, 0, stepMode);
+                for (int half = 0; half < 2; half++)
+                    PackedCell.LstmFinish(Narrow(0, half), Narrow(1, half), Narrow(2, half), Narrow(3, half), ref gates[0], ref previous[0], ref c[0], ref h[0], Units, half * 8, stepMode);
+                Assert.Equal(Bits(gates), Bits(wideGates));
+                Assert.Equal(Bits(c), Bits(wideC));
+                Assert.Equal(Bits(h), Bits(wideH));
+
+                float[] wideGx = new float[3 * Units], wideCandidate = new float[Units];
+                float[] gx = new float[3 * Units], candidate = new float[Units];
+                Array.Clear(wideH);
+                Array.Clear(h);
+                PackedCell.GruFinishPanel(Wide(0), Wide(1), Wide(2), Wide(3), ref wideGx[0], ref wideCandidate[0], ref previous[0], ref wideH[0], Units, 0, stepMode);
+                for (int half = 0; half < 2; half++)
+                    PackedCell.GruFinish(Narrow(0, half), Narrow(1, half), Narrow(2, half), Narrow(3, half), ref gx[0], ref candidate[0], ref previous[0], ref h[0], Units, half * 8, stepMode);
+                Assert.Equal(Bits(gx), Bits(wideGx));
+                Assert.Equal(Bits(candidate), Bits(wideCandidate));
+                Assert.Equal(Bits(h), Bits(wideH));
+            }
+        }
+    }
+
+    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 
     [Theory]
     [InlineData(3, 7)]
