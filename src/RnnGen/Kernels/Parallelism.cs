@@ -226,6 +226,7 @@ public static class KernelThreading
         // s_job packs the generation (high bits) and the part count (low bits) into one word, so a worker reads both
         // of the same job.
         private const int PartBits = 8;
+        private const long PartMask = (1 << PartBits) - 1;
 
         private static readonly object Gate = new();
         private static readonly long[] s_claims = new long[MaxThreads];
@@ -238,6 +239,9 @@ public static class KernelThreading
         public static long Runs;
         public static long Steals;
 
+        // The generation of the job published last.
+        private static long CurrentGeneration => Volatile.Read(ref s_job) >> PartBits;
+
         public static bool TryRun<TJob>(ref TJob job, int parts) where TJob : struct, IParallelJob
         {
             if (Interlocked.CompareExchange(ref s_owner, 1, 0) != 0)
@@ -248,7 +252,7 @@ public static class KernelThreading
                 Slot<TJob>.Job = job;
                 s_body = &Slot<TJob>.RunPart;
                 Volatile.Write(ref s_remaining, parts - 1);
-                long generation = (Volatile.Read(ref s_job) >> PartBits) + 1;
+                long generation = CurrentGeneration + 1;
                 Interlocked.Exchange(ref s_job, generation << PartBits | (long)parts);
                 Worker[] workers = s_workers;
                 for (int w = 0; w < parts - 1; w++)
@@ -295,7 +299,7 @@ public static class KernelThreading
                 var workers = new Worker[count];
                 Array.Copy(s_workers, workers, s_workers.Length);
                 for (int w = s_workers.Length; w < count; w++)
-                    workers[w] = new Worker(w + 1, Volatile.Read(ref s_job) >> PartBits);
+                    workers[w] = new Worker(w + 1, CurrentGeneration);
                 s_workers = workers;
             }
         }
@@ -335,7 +339,7 @@ public static class KernelThreading
                     WaitForJob();
                     long job = Volatile.Read(ref s_job);
                     _seen = job >> PartBits;
-                    int parts = (int)(job & ((1 << PartBits) - 1));
+                    int parts = (int)(job & PartMask);
                     if (_part < parts && TryClaim(_part, _seen))
                     {
                         s_body(_part, parts);
@@ -347,7 +351,7 @@ public static class KernelThreading
             private void WaitForJob()
             {
                 long deadline = Stopwatch.GetTimestamp() + SpinTicks;
-                while (Volatile.Read(ref s_job) >> PartBits == _seen)
+                while (CurrentGeneration == _seen)
                 {
                     if (Stopwatch.GetTimestamp() < deadline)
                     {
@@ -359,7 +363,7 @@ public static class KernelThreading
                     Interlocked.Exchange(ref _sleeping, 1);
                     // A job published after the exchange above finds _sleeping set and releases the semaphore. If one
                     // was published before it, take the flag back; if the owner took it first, consume its release.
-                    if (Volatile.Read(ref s_job) >> PartBits != _seen && Interlocked.Exchange(ref _sleeping, 0) == 1)
+                    if (CurrentGeneration != _seen && Interlocked.Exchange(ref _sleeping, 0) == 1)
                         return;
                     _wake.Wait();
                     // The release may be stale (an owner descheduled between publishing a job and waking the workers
