@@ -196,6 +196,50 @@ public sealed class PackedCellTests
         }
     }
 
+    // Where AVX-512 runs, whole panels stream sixteen lanes wide and a partial last panel in 8-lane halves; other CPUs
+    // take the halves everywhere. The shapes mix full panels, partial ones and a projected recurrent input.
+    [Theory]
+    [InlineData(32, 16, 16)]
+    [InlineData(7, 33, 33)]
+    [InlineData(32, 64, 64)]
+    [InlineData(5, 40, 40)]
+    [InlineData(3, 48, 20)]
+    [InlineData(32, 129, 129)]
+    public void PanelSteps_SixteenLanes_EqualEightLaneHalvesBitForBit(int inputSize, int hidden, int recurrent)
+    {
+        if (!WideVectors.IsAccelerated)
+            return;
+        Lstm lstm = Lstm.Create(inputSize, hidden, recurrent, seed: (ulong)(inputSize * 3 + hidden));
+        foreach (bool stepMode in (bool[])[false, true])
+        {
+            float[][] results = new float[2][];
+            foreach (bool wide in (bool[])[false, true])
+            {
+                float[] gates = stepMode ? [] : lstm.InputProjection();
+                float[] c = new float[hidden], h = new float[hidden];
+                PackedCell.Lstm(stepMode ? lstm.PackedIh : default, stepMode ? lstm.X : default, gates, lstm.PackedHh, lstm.HPrev, lstm.CPrev, c, h,
+                    hidden, stepMode ? inputSize : 0, recurrent, wide);
+                results[wide ? 1 : 0] = [.. gates, .. c, .. h];
+            }
+            Assert.Equal(Bits(results[0]), Bits(results[1]));
+        }
+
+        Gru gru = Gru.Create(inputSize, hidden, seed: (ulong)(inputSize * 5 + hidden));
+        foreach (bool stepMode in (bool[])[false, true])
+        {
+            float[][] results = new float[2][];
+            foreach (bool wide in (bool[])[false, true])
+            {
+                float[] gx = stepMode ? [] : gru.InputProjection();
+                float[] candidate = stepMode ? [] : new float[hidden], h = new float[hidden];
+                PackedCell.Gru(stepMode ? gru.PackedIh : default, stepMode ? gru.X : default, gx, candidate, gru.PackedHh, gru.HPrev, h,
+                    hidden, stepMode ? inputSize : 0, wide);
+                results[wide ? 1 : 0] = [.. gx, .. candidate, .. h];
+            }
+            Assert.Equal(Bits(results[0]), Bits(results[1]));
+        }
+    }
+
     private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 
     [Theory]
