@@ -192,6 +192,11 @@ public static class PackedCell
                             ref Unsafe.Add(ref panel, q * PanelUnits), ref Unsafe.Add(ref gs, r * width + q * hidden + u0), width);
                 }
             }
+            if (WideVectors.IsAccelerated && left >= PanelUnits)
+            {
+                for (; r < rows; r++)
+                    ProjectRowWide(ref panel, rowWidth, ref Unsafe.Add(ref xs, r * inputSize), inputSize, gateCount, ref Unsafe.Add(ref gs, r * width + u0), hidden);
+            }
             for (; r < rows; r++)
             {
                 for (int j = 0; j < 2 * gateCount; j++)
@@ -604,6 +609,27 @@ public static class PackedCell
     // Rows of x that Project6 multiplies at once: 6 × 2 accumulators, 2 weight vectors and a broadcast fill the 16
     // registers, and twelve independent FMA chains keep both FMA units busy where one row's eight chains wait on latency.
     private const int ProjectRows = 6;
+
+    // The rows left over from the six-row groups, one at a time through a whole panel, sixteen lanes wide: each
+    // element is the same FMA chain from the bias as in Project6.
+    private static void ProjectRowWide(ref float panel, int rowWidth, ref float x, int inputSize, int gateCount, ref float output, int hidden)
+    {
+        Vector512<float> a0 = Vector512.LoadUnsafe(ref panel), a1 = Vector512.LoadUnsafe(ref panel, PanelUnits), a2 = Vector512.LoadUnsafe(ref panel, 2 * PanelUnits);
+        ref float first = ref Unsafe.Add(ref panel, rowWidth);
+        if (gateCount == 4)
+        {
+            Vector512<float> a3 = Vector512.LoadUnsafe(ref panel, 3 * PanelUnits);
+            AccumulateWide4(ref first, rowWidth, ref x, inputSize, ref a0, ref a1, ref a2, ref a3);
+            a3.StoreUnsafe(ref output, (nuint)(3 * hidden));
+        }
+        else
+        {
+            AccumulateWide3(ref first, rowWidth, ref x, inputSize, ref a0, ref a1, ref a2);
+        }
+        a0.StoreUnsafe(ref output);
+        a1.StoreUnsafe(ref output, (nuint)hidden);
+        a2.StoreUnsafe(ref output, (nuint)(2 * hidden));
+    }
 
     // Six rows of one gate's 16 units of a panel: output[r] = bias + Σ_k x[r][k] · weights[k], each element one FMA
     // chain in k order from the bias, exactly as the one-row path (1.8× faster on the H=128 LSTM's projection).
