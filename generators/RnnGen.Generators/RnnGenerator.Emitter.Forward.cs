@@ -211,13 +211,15 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, gates, packed, packed
                             ? $"// {direction}Input projection for every step from the packed W_ih: gates_t = x_t W_ihᵀ + b_ih (the step kernel adds b_hh)."
                             : $"// {direction}Input projection for every step in one GEMM: gates_t = x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
+                        if (packed)
+                            w.Line(PanelOrderComment);
                         ForEachStep(c, layer, d, d.Reverse, backward: false, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
                             string cellOutput = d.WeightHr is null ? hOutOf(t) : Slot(p + "Raw", p + "CellStride", t, 0);
                             if (packed)
                             {
-                                w.Line($"{Kernels}.PackedCell.LstmForward({gate}, {PackedRecurrent(d)}, {hPrevOf(t)}, {cPrevOf(t)}, {cOutOf(t)}, {cellOutput}, {Int(h)}, {Int(so)});");
+                                w.Line($"{Kernels}.PackedCell.LstmForward({gate}, {PackedRecurrent(d)}, {hPrevOf(t)}, {cPrevOf(t)}, {cOutOf(t)}, {cellOutput}, {Int(h)}, {Int(so)}, reversePanels: {t.Odd});");
                             }
                             else
                             {
@@ -237,6 +239,8 @@ public sealed partial class RnnGenerator
                         WriteInputProjection(c, layer, d, x, gates, packed, packed
                             ? $"// {direction}Input projection for every step from the packed W_ih: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...))."
                             : $"// {direction}Input projection for every step in one GEMM: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).", includeHiddenBias: false);
+                        if (packed)
+                            w.Line(PanelOrderComment);
                         ForEachStep(c, layer, d, d.Reverse, backward: false, t =>
                         {
                             string gate = Slot(p + "Gates", p + "GateStride", t, 0);
@@ -244,7 +248,7 @@ public sealed partial class RnnGenerator
                             {
                                 // Backward reads only the n part of W_hh h + b_hh; r and z are consumed inside the kernel.
                                 string candidate = SlotPart(p + "HiddenGates", p + "GateStride", t, 2 * h, h);
-                                w.Line($"{Kernels}.PackedCell.GruForward({gate}, {candidate}, {PackedRecurrent(d)}, {hPrevOf(t)}, {hOutOf(t)}, {Int(h)});");
+                                w.Line($"{Kernels}.PackedCell.GruForward({gate}, {candidate}, {PackedRecurrent(d)}, {hPrevOf(t)}, {hOutOf(t)}, {Int(h)}, reversePanels: {t.Odd});");
                             }
                             else
                             {
@@ -326,6 +330,8 @@ public sealed partial class RnnGenerator
             backward ? (layer.StateSize, layer.GateWidth) : (layer.GateWidth, layer.StateSize);
 
         /// <summary>Batch-1 forward passes run the recurrence on the packed kernels (larger batches use GEMMs).</summary>
+        private const string PanelOrderComment = "// Odd steps stream the packed W_hh panels last to first: each step starts on the panels the step before read last, still in L1.";
+
         private static bool UsesPackedForward(EmitContext c, DirectionLayout d) => c.Model.BatchSize == 1 && d.PackedHh >= 0;
 
         /// <summary>
@@ -670,6 +676,9 @@ public sealed partial class RnnGenerator
 
             /// <summary>The rows a step's kernels run on.</summary>
             public string Batch => Banded ? "rows" : "BatchSize";
+
+            /// <summary>Whether the step is odd, when the packed kernels stream their panels last to first (see <see cref="PanelOrderComment"/>).</summary>
+            public string Odd => _literal is int t ? (t % 2 == 1 ? "true" : "false") : "(t & 1) != 0";
 
             public string Plus(int shift)
             {

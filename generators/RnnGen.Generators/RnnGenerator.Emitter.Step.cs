@@ -73,6 +73,12 @@ public sealed partial class RnnGenerator
             {
                 w.Line($"internal const int StateLength = {Int(stateLength)};");
                 w.Line($"internal readonly float[] Buffer = new float[{Int(size)}];");
+                if (m.Layers.Any(layer => layer.HasPackedKernel))
+                {
+                    w.Line();
+                    w.Line("/// <summary>The packed kernels' panel order for this stream's next step; it flips every step (not state: results are the same either way).</summary>");
+                    w.Line("internal bool ReversePanels;");
+                }
                 w.Line();
                 w.Line("/// <summary>Zeroes the state, starting a new stream.</summary>");
                 w.Line("public void Reset() => global::System.Array.Clear(Buffer, 0, StateLength);");
@@ -138,7 +144,12 @@ public sealed partial class RnnGenerator
                 w.Line($"{Span} s = state.Buffer;");
                 w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
                 if (m.Layers.Any(layer => layer.HasPackedKernel))
+                {
                     w.Line($"{ReadOnlySpan} packed = _packedWeights.Get();");
+                    w.Line("// The panel order alternates: each step starts on the packed panels the step before read last, still in L1.");
+                    w.Line("bool reversePanels = state.ReversePanels;");
+                    w.Line("state.ReversePanels = !reversePanels;");
+                }
                 if (m.Input.Kind == InputKind.Embedding)
                 {
                     w.Line($"{ReadOnlySpan} input = p.Slice(EmbeddingWeightOffset + token * InputSize, InputSize);");
@@ -219,7 +230,7 @@ public sealed partial class RnnGenerator
             {
                 string cs = $"s.Slice({Int(s.Cell)}, {Int(h)})";
                 string output = d.WeightHr is null ? $"s.Slice({Int(s.Gates)}, {Int(h)})" : $"s.Slice({Int(s.Raw)}, {Int(h)})";
-                w.Line($"{Kernels}.PackedCell.LstmStep({ih}, {x}, {hh}, {hs}, {cs}, {output}, {Int(layer.InputSize)}, {Int(h)}, {Int(layer.StateSize)});");
+                w.Line($"{Kernels}.PackedCell.LstmStep({ih}, {x}, {hh}, {hs}, {cs}, {output}, {Int(layer.InputSize)}, {Int(h)}, {Int(layer.StateSize)}, reversePanels);");
                 if (d.WeightHr is null)
                     w.Line($"{output}.CopyTo({hs});");
                 else
@@ -227,7 +238,7 @@ public sealed partial class RnnGenerator
                 return;
             }
             string next = $"s.Slice({Int(s.Gates)}, {Int(h)})";
-            w.Line($"{Kernels}.PackedCell.GruStep({ih}, {x}, {hh}, {hs}, {next}, {Int(layer.InputSize)}, {Int(h)});");
+            w.Line($"{Kernels}.PackedCell.GruStep({ih}, {x}, {hh}, {hs}, {next}, {Int(layer.InputSize)}, {Int(h)}, reversePanels);");
             w.Line($"{next}.CopyTo({hs});");
         }
 

@@ -232,15 +232,19 @@ public static class PackedCell
     /// <param name="inputSize">Input size <c>I</c>.</param>
     /// <param name="hidden">Hidden size <c>H</c>.</param>
     /// <param name="recurrentSize">Size of the recurrent input: <c>H</c>, or the projection size.</param>
+    /// <param name="reversePanels">Stream the panels last to first. Results are the same either way; a caller that
+    /// alternates the order from one step to the next starts each step on the panel the previous one read last, which
+    /// is still in L1 (measured at the benchmark's shapes: LSTM steps 5-8% faster, sequences 1-3%).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="h"/> overlaps <paramref name="hPrev"/>.</exception>
-    public static void LstmStep(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> c, Span<float> h, int inputSize, int hidden, int recurrentSize)
+    public static void LstmStep(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> c, Span<float> h, int inputSize, int hidden, int recurrentSize,
+        bool reversePanels = false)
     {
         KernelGuard.Length(packedIh.Length, PackedLength(4, hidden, inputSize), "PackedLength(4, hidden, inputSize)", nameof(packedIh));
         KernelGuard.Length(x.Length, inputSize, "inputSize", nameof(x));
         ValidateRecurrence(packedHh, hPrev, h, 4, hidden, recurrentSize);
         KernelGuard.Length(c.Length, hidden, "hidden", nameof(c));
-        Lstm(packedIh, x, default, packedHh, hPrev, c, c, h, hidden, inputSize, recurrentSize, WideVectors.IsAccelerated);
+        Lstm(packedIh, x, default, packedHh, hPrev, c, c, h, hidden, inputSize, recurrentSize, WideVectors.IsAccelerated, reversePanels);
     }
 
     /// <summary>
@@ -256,15 +260,19 @@ public static class PackedCell
     /// <param name="h">Receives <c>σ(o) ⊙ tanh(c)</c>, <paramref name="hidden"/> floats. It must not overlap <paramref name="hPrev"/>.</param>
     /// <param name="hidden">Hidden size <c>H</c>.</param>
     /// <param name="recurrentSize">Size of the recurrent input: <c>H</c>, or the projection size.</param>
+    /// <param name="reversePanels">Stream the panels last to first. Results are the same either way; a caller that
+    /// alternates the order from one step to the next starts each step on the panel the previous one read last, which
+    /// is still in L1 (measured at the benchmark's shapes: LSTM steps 5-8% faster, sequences 1-3%).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="h"/> overlaps <paramref name="hPrev"/>.</exception>
-    public static void LstmForward(Span<float> gates, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden, int recurrentSize)
+    public static void LstmForward(Span<float> gates, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden, int recurrentSize,
+        bool reversePanels = false)
     {
         ValidateRecurrence(packedHh, hPrev, h, 4, hidden, recurrentSize);
         KernelGuard.Length(gates.Length, 4L * hidden, "4·hidden", nameof(gates));
         KernelGuard.Length(cPrev.Length, hidden, "hidden", nameof(cPrev));
         KernelGuard.Length(c.Length, hidden, "hidden", nameof(c));
-        Lstm(default, default, gates, packedHh, hPrev, cPrev, c, h, hidden, 0, recurrentSize, WideVectors.IsAccelerated);
+        Lstm(default, default, gates, packedHh, hPrev, cPrev, c, h, hidden, 0, recurrentSize, WideVectors.IsAccelerated, reversePanels);
     }
 
     /// <summary>
@@ -279,14 +287,18 @@ public static class PackedCell
     /// <param name="h">Receives the new hidden state. It must not overlap <paramref name="hPrev"/>.</param>
     /// <param name="inputSize">Input size <c>I</c>.</param>
     /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <param name="reversePanels">Stream the panels last to first. Results are the same either way; a caller that
+    /// alternates the order from one step to the next starts each step on the panel the previous one read last, which
+    /// is still in L1 (measured at the benchmark's shapes: LSTM steps 5-8% faster, sequences 1-3%).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="h"/> overlaps <paramref name="hPrev"/>.</exception>
-    public static void GruStep(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int inputSize, int hidden)
+    public static void GruStep(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int inputSize, int hidden,
+        bool reversePanels = false)
     {
         KernelGuard.Length(packedIh.Length, PackedLength(3, hidden, inputSize), "PackedLength(3, hidden, inputSize)", nameof(packedIh));
         KernelGuard.Length(x.Length, inputSize, "inputSize", nameof(x));
         ValidateRecurrence(packedHh, hPrev, h, 3, hidden, hidden);
-        Gru(packedIh, x, default, default, packedHh, hPrev, h, hidden, inputSize, WideVectors.IsAccelerated);
+        Gru(packedIh, x, default, default, packedHh, hPrev, h, hidden, inputSize, WideVectors.IsAccelerated, reversePanels);
     }
 
     /// <summary>
@@ -300,14 +312,18 @@ public static class PackedCell
     /// <param name="hPrev">The previous hidden state, <paramref name="hidden"/> floats.</param>
     /// <param name="h">Receives the new hidden state. It must not overlap <paramref name="hPrev"/>.</param>
     /// <param name="hidden">Hidden size <c>H</c>.</param>
+    /// <param name="reversePanels">Stream the panels last to first. Results are the same either way; a caller that
+    /// alternates the order from one step to the next starts each step on the panel the previous one read last, which
+    /// is still in L1 (measured at the benchmark's shapes: LSTM steps 5-8% faster, sequences 1-3%).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="h"/> overlaps <paramref name="hPrev"/>.</exception>
-    public static void GruForward(Span<float> gx, Span<float> hiddenCandidate, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int hidden)
+    public static void GruForward(Span<float> gx, Span<float> hiddenCandidate, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int hidden,
+        bool reversePanels = false)
     {
         ValidateRecurrence(packedHh, hPrev, h, 3, hidden, hidden);
         KernelGuard.Length(gx.Length, 3L * hidden, "3·hidden", nameof(gx));
         KernelGuard.Length(hiddenCandidate.Length, hidden, "hidden", nameof(hiddenCandidate));
-        Gru(default, default, gx, hiddenCandidate, packedHh, hPrev, h, hidden, 0, WideVectors.IsAccelerated);
+        Gru(default, default, gx, hiddenCandidate, packedHh, hPrev, h, hidden, 0, WideVectors.IsAccelerated, reversePanels);
     }
 
     private static int PaddedUnits(int hidden) => (hidden + PanelUnits - 1) / PanelUnits * PanelUnits;
@@ -326,7 +342,8 @@ public static class PackedCell
     // mode otherwise (they start from the precomputed gates plus the recurrent bias, and the activations go back).
     // widePanels (AVX-512 only) runs whole panels sixteen lanes wide; the partial last panel always takes 8-lane halves.
     internal static void Lstm(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gates, ReadOnlySpan<float> packedHh,
-        ReadOnlySpan<float> hPrev, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden, int inputSize, int recurrentSize, bool widePanels)
+        ReadOnlySpan<float> hPrev, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden, int inputSize, int recurrentSize, bool widePanels,
+        bool reversePanels)
     {
         if (!Activations.IsSupported)
         {
@@ -335,17 +352,22 @@ public static class PackedCell
         }
         const int RowWidth = 4 * PanelUnits;
         bool stepMode = gates.IsEmpty;
-        ref float ih = ref MemoryMarshal.GetReference(packedIh);
-        ref float hh = ref MemoryMarshal.GetReference(packedHh);
+        ref float ihStart = ref MemoryMarshal.GetReference(packedIh);
+        ref float hhStart = ref MemoryMarshal.GetReference(packedHh);
         ref float xs = ref MemoryMarshal.GetReference(x);
         ref float hs = ref MemoryMarshal.GetReference(hPrev);
         ref float gs = ref MemoryMarshal.GetReference(gates);
         ref float cs = ref MemoryMarshal.GetReference(cPrev);
         ref float cNew = ref MemoryMarshal.GetReference(c);
         ref float hNew = ref MemoryMarshal.GetReference(h);
-        for (int u0 = 0; u0 < hidden; u0 += PanelUnits)
+        int panels = (hidden + PanelUnits - 1) / PanelUnits;
+        for (int n = 0; n < panels; n++)
         {
+            int panel = reversePanels ? panels - 1 - n : n;
+            int u0 = panel * PanelUnits;
             int left = hidden - u0;
+            ref float hh = ref Unsafe.Add(ref hhStart, (nint)panel * (recurrentSize + 1) * RowWidth);
+            ref float ih = ref stepMode ? ref Unsafe.Add(ref ihStart, (nint)panel * (inputSize + 1) * RowWidth) : ref ihStart;
             if (widePanels && left >= PanelUnits)
             {
                 Vector512<float> i, f, g, o;
@@ -356,7 +378,6 @@ public static class PackedCell
                     g = Vector512.LoadUnsafe(ref ih, 2 * PanelUnits) + Vector512.LoadUnsafe(ref hh, 2 * PanelUnits);
                     o = Vector512.LoadUnsafe(ref ih, 3 * PanelUnits) + Vector512.LoadUnsafe(ref hh, 3 * PanelUnits);
                     AccumulateWide4(ref Unsafe.Add(ref ih, RowWidth), RowWidth, ref xs, inputSize, ref i, ref f, ref g, ref o);
-                    ih = ref Unsafe.Add(ref ih, (inputSize + 1) * RowWidth);
                 }
                 else
                 {
@@ -366,7 +387,6 @@ public static class PackedCell
                     o = Vector512.LoadUnsafe(ref gs, (nuint)(3 * hidden + u0)) + Vector512.LoadUnsafe(ref hh, 3 * PanelUnits);
                 }
                 AccumulateWide4(ref Unsafe.Add(ref hh, RowWidth), RowWidth, ref hs, recurrentSize, ref i, ref f, ref g, ref o);
-                hh = ref Unsafe.Add(ref hh, (recurrentSize + 1) * RowWidth);
                 LstmFinishPanel(i, f, g, o, ref gs, ref cs, ref cNew, ref hNew, hidden, u0, stepMode);
                 continue;
             }
@@ -382,7 +402,6 @@ public static class PackedCell
                 o0 = Vector256.LoadUnsafe(ref ih, 48) + Vector256.LoadUnsafe(ref hh, 48);
                 o1 = Vector256.LoadUnsafe(ref ih, 56) + Vector256.LoadUnsafe(ref hh, 56);
                 Accumulate8(ref Unsafe.Add(ref ih, RowWidth), RowWidth, ref xs, inputSize, ref i0, ref i1, ref f0, ref f1, ref g0, ref g1, ref o0, ref o1);
-                ih = ref Unsafe.Add(ref ih, (inputSize + 1) * RowWidth);
             }
             else
             {
@@ -396,7 +415,6 @@ public static class PackedCell
                 o1 = LoadUnits(ref Unsafe.Add(ref gs, 3 * hidden + u0 + 8), left - 8) + Vector256.LoadUnsafe(ref hh, 56);
             }
             Accumulate8(ref Unsafe.Add(ref hh, RowWidth), RowWidth, ref hs, recurrentSize, ref i0, ref i1, ref f0, ref f1, ref g0, ref g1, ref o0, ref o1);
-            hh = ref Unsafe.Add(ref hh, (recurrentSize + 1) * RowWidth);
             LstmFinish(i0, f0, g0, o0, ref gs, ref cs, ref cNew, ref hNew, hidden, u0, stepMode);
             if (left > Lanes)
                 LstmFinish(i1, f1, g1, o1, ref gs, ref cs, ref cNew, ref hNew, hidden, u0 + Lanes, stepMode);
@@ -476,7 +494,7 @@ public static class PackedCell
     // Accumulators per panel: r and z take both products; n keeps the input part (nx) and the hidden part (nh)
     // apart, because the reset gate scales only the latter. widePanels as in Lstm.
     internal static void Gru(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, Span<float> gx, Span<float> hiddenCandidate,
-        ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int hidden, int inputSize, bool widePanels)
+        ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int hidden, int inputSize, bool widePanels, bool reversePanels)
     {
         if (!Activations.IsSupported)
         {
@@ -485,16 +503,21 @@ public static class PackedCell
         }
         const int RowWidth = 3 * PanelUnits;
         bool stepMode = gx.IsEmpty;
-        ref float ih = ref MemoryMarshal.GetReference(packedIh);
-        ref float hh = ref MemoryMarshal.GetReference(packedHh);
+        ref float ihStart = ref MemoryMarshal.GetReference(packedIh);
+        ref float hhStart = ref MemoryMarshal.GetReference(packedHh);
         ref float xs = ref MemoryMarshal.GetReference(x);
         ref float hs = ref MemoryMarshal.GetReference(hPrev);
         ref float gs = ref MemoryMarshal.GetReference(gx);
         ref float candidate = ref MemoryMarshal.GetReference(hiddenCandidate);
         ref float hNew = ref MemoryMarshal.GetReference(h);
-        for (int u0 = 0; u0 < hidden; u0 += PanelUnits)
+        int panels = (hidden + PanelUnits - 1) / PanelUnits;
+        for (int n = 0; n < panels; n++)
         {
+            int panel = reversePanels ? panels - 1 - n : n;
+            int u0 = panel * PanelUnits;
             int left = hidden - u0;
+            ref float hh = ref Unsafe.Add(ref hhStart, (nint)panel * (hidden + 1) * RowWidth);
+            ref float ih = ref stepMode ? ref Unsafe.Add(ref ihStart, (nint)panel * (inputSize + 1) * RowWidth) : ref ihStart;
             if (widePanels && left >= PanelUnits)
             {
                 Vector512<float> r, z, nx, nh = Vector512.LoadUnsafe(ref hh, 2 * PanelUnits);
@@ -504,7 +527,6 @@ public static class PackedCell
                     z = Vector512.LoadUnsafe(ref ih, PanelUnits) + Vector512.LoadUnsafe(ref hh, PanelUnits);
                     nx = Vector512.LoadUnsafe(ref ih, 2 * PanelUnits);
                     AccumulateWide3(ref Unsafe.Add(ref ih, RowWidth), RowWidth, ref xs, inputSize, ref r, ref z, ref nx);
-                    ih = ref Unsafe.Add(ref ih, (inputSize + 1) * RowWidth);
                 }
                 else
                 {
@@ -513,7 +535,6 @@ public static class PackedCell
                     nx = Vector512.LoadUnsafe(ref gs, (nuint)(2 * hidden + u0));
                 }
                 AccumulateWide3(ref Unsafe.Add(ref hh, RowWidth), RowWidth, ref hs, hidden, ref r, ref z, ref nh);
-                hh = ref Unsafe.Add(ref hh, (hidden + 1) * RowWidth);
                 GruFinishPanel(r, z, nx, nh, ref gs, ref candidate, ref hs, ref hNew, hidden, u0, stepMode);
                 continue;
             }
@@ -528,7 +549,6 @@ public static class PackedCell
                 nx0 = Vector256.LoadUnsafe(ref ih, 32);
                 nx1 = Vector256.LoadUnsafe(ref ih, 40);
                 Accumulate6(ref Unsafe.Add(ref ih, RowWidth), RowWidth, ref xs, inputSize, ref r0, ref r1, ref z0, ref z1, ref nx0, ref nx1);
-                ih = ref Unsafe.Add(ref ih, (inputSize + 1) * RowWidth);
             }
             else
             {
@@ -540,7 +560,6 @@ public static class PackedCell
                 nx1 = LoadUnits(ref Unsafe.Add(ref gs, 2 * hidden + u0 + 8), left - 8);
             }
             Accumulate6(ref Unsafe.Add(ref hh, RowWidth), RowWidth, ref hs, hidden, ref r0, ref r1, ref z0, ref z1, ref nh0, ref nh1);
-            hh = ref Unsafe.Add(ref hh, (hidden + 1) * RowWidth);
             GruFinish(r0, z0, nx0, nh0, ref gs, ref candidate, ref hs, ref hNew, hidden, u0, stepMode);
             if (left > Lanes)
                 GruFinish(r1, z1, nx1, nh1, ref gs, ref candidate, ref hs, ref hNew, hidden, u0 + Lanes, stepMode);

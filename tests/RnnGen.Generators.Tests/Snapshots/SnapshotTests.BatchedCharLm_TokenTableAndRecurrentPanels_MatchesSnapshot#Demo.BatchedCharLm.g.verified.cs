@@ -367,6 +367,9 @@ namespace Demo
             internal const int StateLength = 32;
             internal readonly float[] Buffer = new float[48];
 
+            /// <summary>The packed kernels' panel order for this stream's next step; it flips every step (not state: results are the same either way).</summary>
+            internal bool ReversePanels;
+
             /// <summary>Zeroes the state, starting a new stream.</summary>
             public void Reset() => global::System.Array.Clear(Buffer, 0, StateLength);
 
@@ -426,10 +429,13 @@ namespace Demo
             global::System.Span<float> s = state.Buffer;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
+            // The panel order alternates: each step starts on the packed panels the step before read last, still in L1.
+            bool reversePanels = state.ReversePanels;
+            state.ReversePanels = !reversePanels;
             global::System.ReadOnlySpan<float> input = p.Slice(EmbeddingWeightOffset + token * InputSize, InputSize);
 
             // Layer 0: LSTM.
-            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 16), s.Slice(16, 16), s.Slice(32, 16), 8, 16, 16);
+            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 16), s.Slice(16, 16), s.Slice(32, 16), 8, 16, 16, reversePanels);
             s.Slice(32, 16).CopyTo(s.Slice(0, 16));
 
             // Head: y = h W_headᵀ + b_head.

@@ -242,16 +242,17 @@ partial class Outer
             //   h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
             // Input projection for every step from the packed W_ih: gx_t = x_t W_ihᵀ + b_ih (b_hn must stay inside r ⊙ (...)).
             global::RnnGen.Kernels.PackedCell.ProjectInputs(packed.Slice(L0PackedIh, L0PackedIhLength), x, ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 3, 4, 3);
+            // Odd steps stream the packed W_hh panels last to first: each step starts on the panels the step before read last, still in L1.
             // t = 0
-            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0HiddenGates + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden, L0HiddenStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates, L0GateStride), ws.Slice(L0HiddenGates + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden, L0HiddenStride), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), 4, reversePanels: false);
             // t = 1
-            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 1 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 1 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 1 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 1 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), 4, reversePanels: true);
             // t = 2
-            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 2 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 2 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 2 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 2 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), 4, reversePanels: false);
             // t = 3
-            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 3 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 3 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 3 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 3 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), 4, reversePanels: true);
             // t = 4
-            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 4 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), 4);
+            global::RnnGen.Kernels.PackedCell.GruForward(ws.Slice(L0Gates + 4 * L0GateStride, L0GateStride), ws.Slice(L0HiddenGates + 4 * L0GateStride + 8, 4), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + 4 * L0HiddenStride, L0HiddenStride), ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), 4, reversePanels: false);
 
             // Head on the final state (many-to-one): y = h_n W_headᵀ + b_head.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(ws.Slice(L0Hidden + 5 * L0HiddenStride, L0HiddenStride), p.Slice(HeadWeightOffset, HeadWeightLength), ws.Slice(OutputOffset, OutputLength), BatchSize, OutputSize, 4, false);
@@ -334,6 +335,9 @@ partial class Outer
             internal const int StateLength = 4;
             internal readonly float[] Buffer = new float[8];
 
+            /// <summary>The packed kernels' panel order for this stream's next step; it flips every step (not state: results are the same either way).</summary>
+            internal bool ReversePanels;
+
             /// <summary>Zeroes the state, starting a new stream.</summary>
             public void Reset() => global::System.Array.Clear(Buffer, 0, StateLength);
 
@@ -391,9 +395,12 @@ partial class Outer
             global::System.Span<float> s = state.Buffer;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
+            // The panel order alternates: each step starts on the packed panels the step before read last, still in L1.
+            bool reversePanels = state.ReversePanels;
+            state.ReversePanels = !reversePanels;
 
             // Layer 0: GRU.
-            global::RnnGen.Kernels.PackedCell.GruStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 4), s.Slice(4, 4), 3, 4);
+            global::RnnGen.Kernels.PackedCell.GruStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 4), s.Slice(4, 4), 3, 4, reversePanels);
             s.Slice(4, 4).CopyTo(s.Slice(0, 4));
 
             // Head: y = h W_headᵀ + b_head.

@@ -252,9 +252,10 @@ namespace Demo
             //   h_t = o_t ⊙ tanh(c_t)
             // Input projection for every step from the packed W_ih: gates_t = x_t W_ihᵀ + b_ih (the step kernel adds b_hh).
             global::RnnGen.Kernels.PackedCell.ProjectInputs(packed.Slice(L0PackedIh, L0PackedIhLength), x, ws.Slice(L0Gates, SequenceLength * L0GateStride), SequenceLength * BatchSize, 4, 2, 1);
+            // Odd steps stream the packed W_hh panels last to first: each step starts on the panels the step before read last, still in L1.
             for (int t = 0; t < SequenceLength; t++)
             {
-                global::RnnGen.Kernels.PackedCell.LstmForward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + t * L0HiddenStride, L0HiddenStride), ws.Slice(L0Cell + t * L0CellStride, L0CellStride), ws.Slice(L0Cell + (t + 1) * L0CellStride, L0CellStride), ws.Slice(L0Hidden + (t + 1) * L0HiddenStride, L0HiddenStride), 2, 2);
+                global::RnnGen.Kernels.PackedCell.LstmForward(ws.Slice(L0Gates + t * L0GateStride, L0GateStride), packed.Slice(L0PackedHh, L0PackedHhLength), ws.Slice(L0Hidden + t * L0HiddenStride, L0HiddenStride), ws.Slice(L0Cell + t * L0CellStride, L0CellStride), ws.Slice(L0Cell + (t + 1) * L0CellStride, L0CellStride), ws.Slice(L0Hidden + (t + 1) * L0HiddenStride, L0HiddenStride), 2, 2, reversePanels: (t & 1) != 0);
             }
 
             // Head on every step in one GEMM: y_t = h_t W_headᵀ + b_head.
@@ -329,6 +330,9 @@ namespace Demo
             internal const int StateLength = 4;
             internal readonly float[] Buffer = new float[6];
 
+            /// <summary>The packed kernels' panel order for this stream's next step; it flips every step (not state: results are the same either way).</summary>
+            internal bool ReversePanels;
+
             /// <summary>Zeroes the state, starting a new stream.</summary>
             public void Reset() => global::System.Array.Clear(Buffer, 0, StateLength);
 
@@ -387,9 +391,12 @@ namespace Demo
             global::System.Span<float> s = state.Buffer;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
+            // The panel order alternates: each step starts on the packed panels the step before read last, still in L1.
+            bool reversePanels = state.ReversePanels;
+            state.ReversePanels = !reversePanels;
 
             // Layer 0: LSTM.
-            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 2), s.Slice(2, 2), s.Slice(4, 2), 1, 2, 2);
+            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 2), s.Slice(2, 2), s.Slice(4, 2), 1, 2, 2, reversePanels);
             s.Slice(4, 2).CopyTo(s.Slice(0, 2));
 
             // Head: y = h W_headᵀ + b_head.

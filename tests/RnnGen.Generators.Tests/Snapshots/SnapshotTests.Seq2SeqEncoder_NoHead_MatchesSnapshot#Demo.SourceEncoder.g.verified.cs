@@ -346,6 +346,9 @@ namespace Demo
             internal const int StateLength = 8;
             internal readonly float[] Buffer = new float[12];
 
+            /// <summary>The packed kernels' panel order for this stream's next step; it flips every step (not state: results are the same either way).</summary>
+            internal bool ReversePanels;
+
             /// <summary>Zeroes the state, starting a new stream.</summary>
             public void Reset() => global::System.Array.Clear(Buffer, 0, StateLength);
 
@@ -401,10 +404,13 @@ namespace Demo
             global::System.Span<float> s = state.Buffer;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
             global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
+            // The panel order alternates: each step starts on the packed panels the step before read last, still in L1.
+            bool reversePanels = state.ReversePanels;
+            state.ReversePanels = !reversePanels;
             global::System.ReadOnlySpan<float> input = p.Slice(EmbeddingWeightOffset + token * InputSize, InputSize);
 
             // Layer 0: LSTM.
-            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 4), s.Slice(4, 4), s.Slice(8, 4), 3, 4, 4);
+            global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 4), s.Slice(4, 4), s.Slice(8, 4), 3, 4, 4, reversePanels);
             s.Slice(8, 4).CopyTo(s.Slice(0, 4));
         }
 

@@ -218,7 +218,7 @@ public sealed class PackedCellTests
                 float[] gates = stepMode ? [] : lstm.InputProjection();
                 float[] c = new float[hidden], h = new float[hidden];
                 PackedCell.Lstm(stepMode ? lstm.PackedIh : default, stepMode ? lstm.X : default, gates, lstm.PackedHh, lstm.HPrev, lstm.CPrev, c, h,
-                    hidden, stepMode ? inputSize : 0, recurrent, wide);
+                    hidden, stepMode ? inputSize : 0, recurrent, wide, reversePanels: false);
                 results[wide ? 1 : 0] = [.. gates, .. c, .. h];
             }
             Assert.Equal(Bits(results[0]), Bits(results[1]));
@@ -233,11 +233,35 @@ public sealed class PackedCellTests
                 float[] gx = stepMode ? [] : gru.InputProjection();
                 float[] candidate = stepMode ? [] : new float[hidden], h = new float[hidden];
                 PackedCell.Gru(stepMode ? gru.PackedIh : default, stepMode ? gru.X : default, gx, candidate, gru.PackedHh, gru.HPrev, h,
-                    hidden, stepMode ? inputSize : 0, wide);
+                    hidden, stepMode ? inputSize : 0, wide, reversePanels: false);
                 results[wide ? 1 : 0] = [.. gx, .. candidate, .. h];
             }
             Assert.Equal(Bits(results[0]), Bits(results[1]));
         }
+    }
+
+    // Every panel reads the whole previous state and writes only its own units, so the order panels stream in
+    // cannot change a bit of the result.
+    [Theory]
+    [MemberData(nameof(InputAndHiddenSizes))]
+    public void ReversedPanels_AnyShape_SameResultsBitForBit(int inputSize, int hidden)
+    {
+        Lstm lstm = Lstm.Create(inputSize, hidden, hidden, seed: (ulong)(inputSize * 17 + hidden));
+        Gru gru = Gru.Create(inputSize, hidden, seed: (ulong)(inputSize * 19 + hidden));
+        float[][] results = new float[2][];
+        foreach (bool reverse in (bool[])[false, true])
+        {
+            float[] stepC = (float[])lstm.CPrev.Clone(), stepH = new float[hidden];
+            PackedCell.LstmStep(lstm.PackedIh, lstm.X, lstm.PackedHh, lstm.HPrev, stepC, stepH, inputSize, hidden, hidden, reverse);
+            float[] gates = lstm.InputProjection(), c = new float[hidden], h = new float[hidden];
+            PackedCell.LstmForward(gates, lstm.PackedHh, lstm.HPrev, lstm.CPrev, c, h, hidden, hidden, reverse);
+            float[] gruStepH = new float[hidden];
+            PackedCell.GruStep(gru.PackedIh, gru.X, gru.PackedHh, gru.HPrev, gruStepH, inputSize, hidden, reverse);
+            float[] gx = gru.InputProjection(), candidate = new float[hidden], gruH = new float[hidden];
+            PackedCell.GruForward(gx, candidate, gru.PackedHh, gru.HPrev, gruH, hidden, reverse);
+            results[reverse ? 1 : 0] = [.. stepC, .. stepH, .. gates, .. c, .. h, .. gruStepH, .. gx, .. candidate, .. gruH];
+        }
+        Assert.Equal(Bits(results[0]), Bits(results[1]));
     }
 
     private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
