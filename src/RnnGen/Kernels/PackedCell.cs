@@ -514,6 +514,16 @@ public static class PackedCell
         for (int n = 0; n < panels; n++)
         {
             int panel = reversePanels ? panels - 1 - n : n;
+            if (widePanels && n + 1 < panels)
+            {
+                int first = reversePanels ? panel - 1 : panel;
+                if ((first + 2) * PanelUnits <= hidden)
+                {
+                    GruPanelPair(ref ihStart, ref xs, ref hhStart, ref hs, ref gs, ref candidate, ref hNew, first, hidden, inputSize, stepMode);
+                    n++;
+                    continue;
+                }
+            }
             int u0 = panel * PanelUnits;
             int left = hidden - u0;
             ref float hh = ref Unsafe.Add(ref hhStart, (nint)panel * (hidden + 1) * RowWidth);
@@ -564,6 +574,45 @@ public static class PackedCell
             if (left > Lanes)
                 GruFinish(r1, z1, nx1, nh1, ref gs, ref candidate, ref hs, ref hNew, hidden, u0 + Lanes, stepMode);
         }
+    }
+
+    // Two adjacent whole panels side by side, sixteen lanes wide. A GRU row holds three gates, so one panel alone keeps
+    // three FMA chains, too few to cover the FMA latency; two keep six. Each lane's chain is the one-panel chain.
+    private static void GruPanelPair(ref float ihStart, ref float xs, ref float hhStart, ref float hs, ref float gs, ref float candidate, ref float hNew,
+        int first, int hidden, int inputSize, bool stepMode)
+    {
+        const int RowWidth = 3 * PanelUnits;
+        int u0 = first * PanelUnits, u1 = u0 + PanelUnits;
+        nint hhPanel = (nint)(hidden + 1) * RowWidth;
+        ref float hh0 = ref Unsafe.Add(ref hhStart, first * hhPanel);
+        ref float hh1 = ref Unsafe.Add(ref hh0, hhPanel);
+        Vector512<float> r0, z0, nx0, nh0 = Vector512.LoadUnsafe(ref hh0, 2 * PanelUnits);
+        Vector512<float> r1, z1, nx1, nh1 = Vector512.LoadUnsafe(ref hh1, 2 * PanelUnits);
+        if (stepMode)
+        {
+            nint ihPanel = (nint)(inputSize + 1) * RowWidth;
+            ref float ih0 = ref Unsafe.Add(ref ihStart, first * ihPanel);
+            ref float ih1 = ref Unsafe.Add(ref ih0, ihPanel);
+            r0 = Vector512.LoadUnsafe(ref ih0) + Vector512.LoadUnsafe(ref hh0);
+            z0 = Vector512.LoadUnsafe(ref ih0, PanelUnits) + Vector512.LoadUnsafe(ref hh0, PanelUnits);
+            nx0 = Vector512.LoadUnsafe(ref ih0, 2 * PanelUnits);
+            r1 = Vector512.LoadUnsafe(ref ih1) + Vector512.LoadUnsafe(ref hh1);
+            z1 = Vector512.LoadUnsafe(ref ih1, PanelUnits) + Vector512.LoadUnsafe(ref hh1, PanelUnits);
+            nx1 = Vector512.LoadUnsafe(ref ih1, 2 * PanelUnits);
+            AccumulateWidePair3(ref Unsafe.Add(ref ih0, RowWidth), ihPanel, RowWidth, ref xs, inputSize, ref r0, ref z0, ref nx0, ref r1, ref z1, ref nx1);
+        }
+        else
+        {
+            r0 = Vector512.LoadUnsafe(ref gs, (nuint)u0) + Vector512.LoadUnsafe(ref hh0);
+            z0 = Vector512.LoadUnsafe(ref gs, (nuint)(hidden + u0)) + Vector512.LoadUnsafe(ref hh0, PanelUnits);
+            nx0 = Vector512.LoadUnsafe(ref gs, (nuint)(2 * hidden + u0));
+            r1 = Vector512.LoadUnsafe(ref gs, (nuint)u1) + Vector512.LoadUnsafe(ref hh1);
+            z1 = Vector512.LoadUnsafe(ref gs, (nuint)(hidden + u1)) + Vector512.LoadUnsafe(ref hh1, PanelUnits);
+            nx1 = Vector512.LoadUnsafe(ref gs, (nuint)(2 * hidden + u1));
+        }
+        AccumulateWidePair3(ref Unsafe.Add(ref hh0, RowWidth), hhPanel, RowWidth, ref hs, hidden, ref r0, ref z0, ref nh0, ref r1, ref z1, ref nh1);
+        GruFinishPanel(r0, z0, nx0, nh0, ref gs, ref candidate, ref hs, ref hNew, hidden, u0, stepMode);
+        GruFinishPanel(r1, z1, nx1, nh1, ref gs, ref candidate, ref hs, ref hNew, hidden, u1, stepMode);
     }
 
     // The gate math of GruCell.Forward, in the same unfused order: n = tanh(nx + nh ⊙ r), h = (hPrev − n) ⊙ z + n.
@@ -822,6 +871,29 @@ public static class PackedCell
             rows = ref Unsafe.Add(ref rows, width);
         }
         acc0 = a0; acc1 = a1; acc2 = a2; acc3 = a3;
+    }
+
+    // AccumulateWide3 over two panels at once: `second` is the offset of the second panel's rows from the first's.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AccumulateWidePair3(ref float rows, nint second, nint width, ref float vector, int count,
+        ref Vector512<float> acc0, ref Vector512<float> acc1, ref Vector512<float> acc2,
+        ref Vector512<float> acc3, ref Vector512<float> acc4, ref Vector512<float> acc5)
+    {
+        Vector512<float> a0 = acc0, a1 = acc1, a2 = acc2, a3 = acc3, a4 = acc4, a5 = acc5;
+        ref float rows2 = ref Unsafe.Add(ref rows, second);
+        for (int k = 0; k < count; k++)
+        {
+            Vector512<float> v = Vector512.Create(Unsafe.Add(ref vector, k));
+            a0 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows), a0);
+            a1 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows, PanelUnits), a1);
+            a2 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows, 2 * PanelUnits), a2);
+            a3 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows2), a3);
+            a4 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows2, PanelUnits), a4);
+            a5 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows2, 2 * PanelUnits), a5);
+            rows = ref Unsafe.Add(ref rows, width);
+            rows2 = ref Unsafe.Add(ref rows2, width);
+        }
+        acc0 = a0; acc1 = a1; acc2 = a2; acc3 = a3; acc4 = a4; acc5 = a5;
     }
 
     // Accumulate6 sixteen lanes wide: a whole GRU panel row.
