@@ -21,7 +21,13 @@ namespace RnnGen.Kernels;
 /// order. When a panel's row is done, its gates for those units are complete and the cell finishes them in registers.
 /// Where AVX-512 runs, a gate's 16 units are one <see cref="Vector512{T}"/>: a row is four cache-line loads (three for
 /// a GRU), which the L2 streams about a quarter faster than twice as many <see cref="Vector256{T}"/> halves. Each
-/// lane still accumulates the same products in the same order, so the two widths agree bit for bit.
+/// lane still accumulates the same products in the same order, so the two widths agree bit for bit. A GRU's three
+/// gates give one panel only three FMA chains, so GRU panels go through two at a time.
+/// </para>
+/// <para>
+/// Panels are independent: each reads the whole previous state and writes only its own units. Callers that stream
+/// many steps alternate the panel order (<c>reversePanels</c>), so that a step begins on the panels the one before
+/// ended on, while they are still in L1; the results are the same in either order.
 /// </para>
 /// <para>
 /// Packed weights are a copy: after the parameters change they must be packed again (the generated models do this
