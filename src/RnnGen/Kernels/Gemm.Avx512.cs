@@ -13,8 +13,8 @@ public static partial class Gemm
     // Columns a pair tile covers.
     private const int PairWidth = 2 * PanelWidth;
 
-    // Rows of the widest pair tile: 8 × 2 accumulators, 2 B vectors and a broadcast of the 32 zmm registers. Only A
-    // read in place can take it; packed A strips are TileRows wide.
+    // Rows of the widest pair tile: 8 × 2 accumulators, 2 B vectors and a broadcast of the 32 zmm registers. A read in
+    // place takes it, and so do packed A strips (StripRows).
     private const int WideTileRows = 8;
 
     // Row groups of a pair tile over A in place: eights, then the GroupRows tail.

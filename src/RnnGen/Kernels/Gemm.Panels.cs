@@ -21,7 +21,7 @@ public static partial class Gemm
     // Rows of the main micro-kernel: 6 × 2 accumulators + 2 B vectors + 1 broadcast of the 16 ymm registers.
     internal const int TileRows = 6;
 
-    // Rows of a TransposedA block packed at once (8 strips of 6): its [kc × 48] copy (≤ 60 KiB) stays in L2 while
+    // Rows of a TransposedA block packed at once (8 strips of 6, or 6 of 8 where AVX-512 runs): its [kc × 48] copy (≤ 60 KiB) stays in L2 while
     // every micro-panel of B passes, and B is re-packed once per block, a 1/48 overhead.
     private const int BlockRows = 48;
 
@@ -33,6 +33,10 @@ public static partial class Gemm
 
     // Row groups: sixes, except that 8 leftover rows become two fours; 1–3 leftover rows run one at a time.
     private static int GroupRows(int remaining) => remaining >= TileRows && remaining != 8 ? TileRows : remaining >= 4 ? 4 : 1;
+
+    // Rows of a packed A strip: eights where the 8 × 32 pair tile runs (columns outside a pair take such a strip in two
+    // halves of 4 rows), else the row groups of the AVX2 tiles.
+    private static int StripRows(int remaining) => WideVectors.IsAccelerated ? PairGroupRows(remaining) : GroupRows(remaining);
 
     // C[i0..i1) × [j0..j1) of C[m × n] (+)= A · B with A(i, p) at a[i·aRow + p·aStep] and B(p, j) at b[p·ldb + j], or
     // at b[j·ldb + p] when transposedB. packA copies blocks of A into contiguous strips first, for A stored k-major (the
@@ -76,13 +80,25 @@ public static partial class Gemm
                     int r = 0;
                     while (r < rows)
                     {
-                        int group = pair && !packA ? PairGroupRows(rows - r) : GroupRows(rows - r);
+                        int group = packA ? StripRows(rows - r) : pair ? PairGroupRows(rows - r) : GroupRows(rows - r);
                         ref float aTile = ref packA ? ref Unsafe.Add(ref block, r * kc) : ref Unsafe.Add(ref a, (ib + r) * aRow + p0 * aStep);
                         nint tileRow = packA ? 1 : aRow;
                         nint tileStep = packA ? group : aStep;
                         ref float cTile = ref Unsafe.Add(ref c, (nint)(ib + r) * n + j);
                         if (pair)
                             TilePair(group, ref aTile, tileRow, tileStep, ref jPanel, (nint)kc * PanelWidth, ref cTile, n, kc, load);
+                        else if (group == WideTileRows)
+                        {
+                            for (int half = 0; half < 2; half++)
+                            {
+                                ref float aHalf = ref Unsafe.Add(ref aTile, half * 4);
+                                ref float cHalf = ref Unsafe.Add(ref cTile, (nint)half * 4 * n);
+                                if (cols == PanelWidth)
+                                    Tile(4, ref aHalf, tileRow, tileStep, ref jPanel, ref cHalf, n, kc, load);
+                                else
+                                    EdgeTile(4, ref aHalf, tileRow, tileStep, ref jPanel, ref cHalf, n, cols, ref edge, kc, load);
+                            }
+                        }
                         else if (cols == PanelWidth)
                             Tile(group, ref aTile, tileRow, tileStep, ref jPanel, ref cTile, n, kc, load);
                         else
@@ -380,14 +396,16 @@ public static partial class Gemm
         int r = 0;
         while (r < rows)
         {
-            int group = GroupRows(rows - r);
+            int group = StripRows(rows - r);
             ref float strip = ref Unsafe.Add(ref block, r * kc);
             ref float column = ref Unsafe.Add(ref a, r);
             for (int p = 0; p < kc; p++)
             {
                 ref float from = ref Unsafe.Add(ref column, p * lda);
                 ref float to = ref Unsafe.Add(ref strip, p * group);
-                if (group == TileRows)
+                if (group == WideTileRows)
+                    Vector256.LoadUnsafe(ref from).StoreUnsafe(ref to);
+                else if (group == TileRows)
                 {
                     // Two overlapping 4-float copies move the six floats.
                     Vector128.LoadUnsafe(ref from).StoreUnsafe(ref to);
