@@ -329,9 +329,9 @@ public sealed partial class RnnGenerator
         private static (int Columns, int Depth) RecurrentShape(LayerSpec layer, bool backward) =>
             backward ? (layer.StateSize, layer.GateWidth) : (layer.GateWidth, layer.StateSize);
 
-        /// <summary>Batch-1 forward passes run the recurrence on the packed kernels (larger batches use GEMMs).</summary>
         private const string PanelOrderComment = "// Odd steps stream the packed W_hh panels last to first: each step starts on the panels the step before read last, still in L1.";
 
+        /// <summary>Batch-1 forward passes run the recurrence on the packed kernels (larger batches use GEMMs).</summary>
         private static bool UsesPackedForward(EmitContext c, DirectionLayout d) => c.Model.BatchSize == 1 && d.PackedHh >= 0;
 
         /// <summary>

@@ -266,9 +266,7 @@ public static class PackedCell
     /// <param name="h">Receives <c>σ(o) ⊙ tanh(c)</c>, <paramref name="hidden"/> floats. It must not overlap <paramref name="hPrev"/>.</param>
     /// <param name="hidden">Hidden size <c>H</c>.</param>
     /// <param name="recurrentSize">Size of the recurrent input: <c>H</c>, or the projection size.</param>
-    /// <param name="reversePanels">Stream the panels last to first. Results are the same either way; a caller that
-    /// alternates the order from one step to the next starts each step on the panel the previous one read last, which
-    /// is still in L1 (measured at the benchmark's shapes: LSTM steps 5-8% faster, sequences 1-3%).</param>
+    /// <param name="reversePanels">Stream the panels last to first, as in <see cref="LstmStep"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="h"/> overlaps <paramref name="hPrev"/>.</exception>
     public static void LstmForward(Span<float> gates, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int hidden, int recurrentSize,
@@ -293,9 +291,7 @@ public static class PackedCell
     /// <param name="h">Receives the new hidden state. It must not overlap <paramref name="hPrev"/>.</param>
     /// <param name="inputSize">Input size <c>I</c>.</param>
     /// <param name="hidden">Hidden size <c>H</c>.</param>
-    /// <param name="reversePanels">Stream the panels last to first. Results are the same either way; a caller that
-    /// alternates the order from one step to the next starts each step on the panel the previous one read last, which
-    /// is still in L1 (measured at the benchmark's shapes: LSTM steps 5-8% faster, sequences 1-3%).</param>
+    /// <param name="reversePanels">Stream the panels last to first, as in <see cref="LstmStep"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="h"/> overlaps <paramref name="hPrev"/>.</exception>
     public static void GruStep(ReadOnlySpan<float> packedIh, ReadOnlySpan<float> x, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int inputSize, int hidden,
@@ -318,9 +314,7 @@ public static class PackedCell
     /// <param name="hPrev">The previous hidden state, <paramref name="hidden"/> floats.</param>
     /// <param name="h">Receives the new hidden state. It must not overlap <paramref name="hPrev"/>.</param>
     /// <param name="hidden">Hidden size <c>H</c>.</param>
-    /// <param name="reversePanels">Stream the panels last to first. Results are the same either way; a caller that
-    /// alternates the order from one step to the next starts each step on the panel the previous one read last, which
-    /// is still in L1 (measured at the benchmark's shapes: LSTM steps 5-8% faster, sequences 1-3%).</param>
+    /// <param name="reversePanels">Stream the panels last to first, as in <see cref="LstmStep"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="h"/> overlaps <paramref name="hPrev"/>.</exception>
     public static void GruForward(Span<float> gx, Span<float> hiddenCandidate, ReadOnlySpan<float> packedHh, ReadOnlySpan<float> hPrev, Span<float> h, int hidden,
