@@ -4,7 +4,8 @@ namespace RnnGen.Tests.Kernels;
 
 public sealed class KernelAllocationTests
 {
-    private const int Batch = 3, Hidden = 33, Classes = 300;
+    // Hidden 33: two whole packed panels (the 16-lane path and a GRU pair where AVX-512 runs) and a partial one.
+    private const int Batch = 3, Hidden = 33, Classes = 300, PackedInput = 7;
 
     // First calls run static constructors and JIT; only the steady state must be allocation-free.
     private const int WarmUpCalls = 2;
@@ -21,6 +22,11 @@ public sealed class KernelAllocationTests
     private readonly float[] _grad2 = Filled(Batch * 4 * Hidden);
     private readonly float[] _logits = Filled(4 * Classes);
     private readonly int[] _targets = [1, Losses.IgnoreIndex, 299, 0];
+    private static readonly bool[] PanelOrders = [false, true];
+    private readonly float[] _lstmIh = Filled(PackedCell.PackedLength(4, Hidden, PackedInput));
+    private readonly float[] _lstmHh = Filled(PackedCell.PackedLength(4, Hidden, Hidden));
+    private readonly float[] _gruIh = Filled(PackedCell.PackedLength(3, Hidden, PackedInput));
+    private readonly float[] _gruHh = Filled(PackedCell.PackedLength(3, Hidden, Hidden));
 
     [Theory]
     [InlineData("Gemm.MultiplyTransposedB")]
@@ -40,6 +46,11 @@ public sealed class KernelAllocationTests
     [InlineData("Losses.CrossEntropySum")]
     [InlineData("Losses.MeanSquaredError")]
     [InlineData("Losses.Softmax")]
+    [InlineData("PackedCell.ProjectInputs")]
+    [InlineData("PackedCell.LstmStep")]
+    [InlineData("PackedCell.LstmForward")]
+    [InlineData("PackedCell.GruStep")]
+    [InlineData("PackedCell.GruForward")]
     public void Kernel_AfterWarmUp_AllocatesNothing(string kernel)
     {
         for (int i = 1; i < WarmUpCalls; i++)
@@ -103,6 +114,25 @@ public sealed class KernelAllocationTests
                 break;
             case "Losses.Softmax":
                 Losses.Softmax(_c.AsSpan(0, _logits.Length), Classes);
+                break;
+            case "PackedCell.ProjectInputs":
+                PackedCell.ProjectInputs(_lstmIh, _a.AsSpan(0, 13 * PackedInput), _c.AsSpan(0, 13 * 4 * Hidden), 13, 4, Hidden, PackedInput);
+                break;
+            case "PackedCell.LstmStep":
+                foreach (bool reverse in PanelOrders)
+                    PackedCell.LstmStep(_lstmIh, _a.AsSpan(0, PackedInput), _lstmHh, _state.AsSpan(0, Hidden), _state2.AsSpan(0, Hidden), _state3.AsSpan(0, Hidden), PackedInput, Hidden, Hidden, reverse);
+                break;
+            case "PackedCell.LstmForward":
+                foreach (bool reverse in PanelOrders)
+                    PackedCell.LstmForward(_gates.AsSpan(0, 4 * Hidden), _lstmHh, _state.AsSpan(0, Hidden), _state2.AsSpan(0, Hidden), _state2.AsSpan(0, Hidden), _state3.AsSpan(0, Hidden), Hidden, Hidden, reverse);
+                break;
+            case "PackedCell.GruStep":
+                foreach (bool reverse in PanelOrders)
+                    PackedCell.GruStep(_gruIh, _a.AsSpan(0, PackedInput), _gruHh, _state.AsSpan(0, Hidden), _state3.AsSpan(0, Hidden), PackedInput, Hidden, reverse);
+                break;
+            case "PackedCell.GruForward":
+                foreach (bool reverse in PanelOrders)
+                    PackedCell.GruForward(_gates.AsSpan(0, 3 * Hidden), _gh.AsSpan(0, Hidden), _gruHh, _state.AsSpan(0, Hidden), _state3.AsSpan(0, Hidden), Hidden, reverse);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "Unknown kernel.");
