@@ -21,8 +21,8 @@ public static partial class Gemm
     // Rows of the main micro-kernel: 6 × 2 accumulators + 2 B vectors + 1 broadcast of the 16 ymm registers.
     internal const int TileRows = 6;
 
-    // Rows of a TransposedA block packed at once (8 strips of 6, or 6 of 8 where AVX-512 runs): its [kc × 48] copy (≤ 60 KiB) stays in L2 while
-    // every micro-panel of B passes, and B is re-packed once per block, a 1/48 overhead.
+    // Rows of a TransposedA block packed at once (8 strips of 6, or 6 of 8 where AVX-512 runs): its [kc × 48] copy
+    // (≤ 60 KiB) stays in L2 while every micro-panel of B passes, and B is re-packed once per block, a 1/48 overhead.
     private const int BlockRows = 48;
 
     // Largest inner block InnerBlock returns; sizes the stack buffers.
@@ -34,8 +34,7 @@ public static partial class Gemm
     // Row groups: sixes, except that 8 leftover rows become two fours; 1–3 leftover rows run one at a time.
     private static int GroupRows(int remaining) => remaining >= TileRows && remaining != 8 ? TileRows : remaining >= 4 ? 4 : 1;
 
-    // Rows of a packed A strip: eights where the 8 × 32 pair tile runs (columns outside a pair take such a strip in two
-    // halves of 4 rows), else the row groups of the AVX2 tiles.
+    // Rows of a packed A strip: eights where the 8 × 32 pair tile runs, else the row groups of the AVX2 tiles.
     private static int StripRows(int remaining) => WideVectors.IsAccelerated ? PairGroupRows(remaining) : GroupRows(remaining);
 
     // C[i0..i1) × [j0..j1) of C[m × n] (+)= A · B with A(i, p) at a[i·aRow + p·aStep] and B(p, j) at b[p·ldb + j], or
@@ -47,7 +46,7 @@ public static partial class Gemm
     {
         Span<float> panelBuffer = stackalloc float[MaxInnerBlock * (WideVectors.IsAccelerated ? PairWidth : PanelWidth)];
         Span<float> blockBuffer = packA ? stackalloc float[MaxInnerBlock * BlockRows] : default;
-        Span<float> edgeBuffer = stackalloc float[TileRows * PanelWidth];
+        Span<float> edgeBuffer = stackalloc float[WideTileRows * PanelWidth];
         ref float panel = ref MemoryMarshal.GetReference(panelBuffer);
         ref float block = ref MemoryMarshal.GetReference(blockBuffer);
         ref float edge = ref MemoryMarshal.GetReference(edgeBuffer);
@@ -87,18 +86,6 @@ public static partial class Gemm
                         ref float cTile = ref Unsafe.Add(ref c, (nint)(ib + r) * n + j);
                         if (pair)
                             TilePair(group, ref aTile, tileRow, tileStep, ref jPanel, (nint)kc * PanelWidth, ref cTile, n, kc, load);
-                        else if (group == WideTileRows)
-                        {
-                            for (int half = 0; half < 2; half++)
-                            {
-                                ref float aHalf = ref Unsafe.Add(ref aTile, half * 4);
-                                ref float cHalf = ref Unsafe.Add(ref cTile, (nint)half * 4 * n);
-                                if (cols == PanelWidth)
-                                    Tile(4, ref aHalf, tileRow, tileStep, ref jPanel, ref cHalf, n, kc, load);
-                                else
-                                    EdgeTile(4, ref aHalf, tileRow, tileStep, ref jPanel, ref cHalf, n, cols, ref edge, kc, load);
-                            }
-                        }
                         else if (cols == PanelWidth)
                             Tile(group, ref aTile, tileRow, tileStep, ref jPanel, ref cTile, n, kc, load);
                         else
@@ -192,9 +179,15 @@ public static partial class Gemm
         return (long)n * k > (long)m * k + 2L * m * n * blocks;
     }
 
+    // rows × 16 of C. An 8-row packed A strip (StripRows) outside a pair tile runs as two halves of 4 rows.
     private static void Tile(int rows, ref float a, nint aRow, nint aStep, ref float panel, ref float c, nint ldc, int kc, bool load)
     {
-        if (rows == TileRows)
+        if (rows == WideTileRows)
+        {
+            Tile4(ref a, aRow, aStep, ref panel, ref c, ldc, kc, load);
+            Tile4(ref Unsafe.Add(ref a, 4 * aRow), aRow, aStep, ref panel, ref Unsafe.Add(ref c, 4 * ldc), ldc, kc, load);
+        }
+        else if (rows == TileRows)
             Tile6(ref a, aRow, aStep, ref panel, ref c, ldc, kc, load);
         else if (rows == 4)
             Tile4(ref a, aRow, aStep, ref panel, ref c, ldc, kc, load);
