@@ -36,6 +36,7 @@ public sealed partial class RnnGenerator
                 slots[layer.Index] = s;
             }
             int stateLength = size;
+            bool packedLayers = m.Layers.Any(layer => layer.HasPackedKernel);
             foreach (LayerSpec layer in m.Layers)
             {
                 StepSlots s = slots[layer.Index];
@@ -73,7 +74,7 @@ public sealed partial class RnnGenerator
             {
                 w.Line($"internal const int StateLength = {Int(stateLength)};");
                 w.Line($"internal readonly float[] Buffer = new float[{Int(size)}];");
-                if (m.Layers.Any(layer => layer.HasPackedKernel))
+                if (packedLayers)
                 {
                     w.Line();
                     w.Line("/// <summary>The packed kernels' panel order for this stream's next step; it flips every step (not state: results are the same either way).</summary>");
@@ -143,7 +144,7 @@ public sealed partial class RnnGenerator
                     w.Line("ValidateLength(output.Length, OutputSize, nameof(output));");
                 w.Line($"{Span} s = state.Buffer;");
                 w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
-                if (m.Layers.Any(layer => layer.HasPackedKernel))
+                if (packedLayers)
                 {
                     w.Line($"{ReadOnlySpan} packed = _packedWeights.Get();");
                     w.Line("// The panel order alternates: each step starts on the packed panels the step before read last, still in L1.");
