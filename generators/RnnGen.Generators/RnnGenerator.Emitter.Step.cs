@@ -144,9 +144,10 @@ public sealed partial class RnnGenerator
                     w.Line("ValidateLength(output.Length, OutputSize, nameof(output));");
                 w.Line($"{Span} s = state.Buffer;");
                 w.Line($"{ReadOnlySpan} p = Parameters.ReadOnlyValues;");
+                if (packedLayers || c.Layout.HeadPacked >= 0)
+                    w.Line($"{ReadOnlySpan} packed = _packedWeights.Get();");
                 if (packedLayers)
                 {
-                    w.Line($"{ReadOnlySpan} packed = _packedWeights.Get();");
                     w.Line("// The panel order alternates: each step starts on the packed panels the step before read last, still in L1.");
                     w.Line("bool reversePanels = state.ReversePanels;");
                     w.Line("state.ReversePanels = !reversePanels;");
@@ -166,9 +167,8 @@ public sealed partial class RnnGenerator
                 if (m.IsEncoder)
                     return;
                 w.Line();
-                w.Line("// Head: y = h W_headᵀ + b_head.");
-                w.Line($"{Kernels}.Gemm.MultiplyTransposedB(s.Slice({Int(slots[m.TopLayer.Index].Hidden)}, {Int(m.TopLayer.StateSize)}), {Param(c.Layout.HeadWeight)}, output, 1, OutputSize, {Int(m.TopLayer.StateSize)}, false);");
-                w.Line($"{Kernels}.Gemm.AddRowVector(output, {Param(c.Layout.HeadBias)}, 1);");
+                w.Line("// Head: y = W_head h + b_head, each output the bias plus eight partial sums from the packed copy.");
+                w.Line($"{Kernels}.PackedCell.Dense(packed.Slice(HeadPacked, HeadPackedLength), s.Slice({Int(slots[m.TopLayer.Index].Hidden)}, {Int(m.TopLayer.StateSize)}), output, OutputSize, {Int(m.TopLayer.StateSize)});");
                 if (c.IsClassifier)
                     w.Line("global::RnnGen.Losses.Softmax(output, OutputSize);");
             }

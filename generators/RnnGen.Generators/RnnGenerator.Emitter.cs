@@ -276,14 +276,22 @@ public sealed partial class RnnGenerator
         private static void WritePackedWeights(EmitContext c)
         {
             SourceWriter w = c.Writer;
-            w.Line("// Batch-1 forward passes and Step read W_ih, W_hh and their biases packed into panels of 16 units with the");
-            w.Line("// gates side by side (see PackedCell), so a step is a stream of FMAs with no horizontal sums.");
+            bool layers = PackedDirections(c).Any();
+            if (layers)
+            {
+                w.Line("// Batch-1 forward passes and Step read W_ih, W_hh and their biases packed into panels of 16 units with the");
+                w.Line("// gates side by side (see PackedCell), so a step is a stream of FMAs with no horizontal sums.");
+            }
+            if (c.Layout.HeadPacked >= 0)
+                w.Line(layers ? "// Step's head reads W_head and b_head packed the same way, with one gate." : "// Step's head reads W_head and b_head packed into panels of 16 outputs (see PackedCell.Dense), so it needs no horizontal sums.");
             w.Line($"private const int PackedLength = {Int(c.Layout.PackedLength)};");
             foreach (DirectionLayout d in PackedDirections(c))
             {
                 w.Line($"private const int {d.Prefix}PackedIh = {Int(d.PackedIh)}, {d.Prefix}PackedIhLength = {Int(d.PackedIhLength)};");
                 w.Line($"private const int {d.Prefix}PackedHh = {Int(d.PackedHh)}, {d.Prefix}PackedHhLength = {Int(d.PackedHhLength)};");
             }
+            if (c.Layout.HeadPacked >= 0)
+                w.Line($"private const int HeadPacked = {Int(c.Layout.HeadPacked)}, HeadPackedLength = {Int(c.Layout.HeadPackedLength)};");
             w.Line();
             w.Line("private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;");
             w.Line();
@@ -300,6 +308,8 @@ public sealed partial class RnnGenerator
                         w.Line($"{Kernels}.PackedCell.Pack({Param(d.WeightHh)}, {(d.BiasHh is null ? "default" : Param(d.BiasHh))}, packed.Slice({d.Prefix}PackedHh, {d.Prefix}PackedHhLength), {g}, {h}, {Int(layer.StateSize)});");
                     }
                 }
+                if (c.Layout.HeadPacked >= 0)
+                    w.Line($"{Kernels}.PackedCell.Pack({Param(c.Layout.HeadWeight)}, {Param(c.Layout.HeadBias)}, packed.Slice(HeadPacked, HeadPackedLength), 1, OutputSize, {Int(c.Model.TopLayer.OutputSize)});");
             }
             w.Line();
         }

@@ -36,7 +36,7 @@ namespace RnnGen.Kernels;
 /// </para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public static class PackedCell
+public static partial class PackedCell
 {
     /// <summary>Hidden units per packed panel: one <see cref="Vector512{T}"/> or two <see cref="Vector256{T}"/> blocks per gate.</summary>
     public const int PanelUnits = 16;

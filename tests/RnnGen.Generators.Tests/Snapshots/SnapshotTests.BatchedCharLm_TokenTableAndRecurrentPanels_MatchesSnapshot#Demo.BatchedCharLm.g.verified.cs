@@ -80,9 +80,11 @@ namespace Demo
 
         // Batch-1 forward passes and Step read W_ih, W_hh and their biases packed into panels of 16 units with the
         // gates side by side (see PackedCell), so a step is a stream of FMAs with no horizontal sums.
-        private const int PackedLength = 1664;
+        // Step's head reads W_head and b_head packed the same way, with one gate.
+        private const int PackedLength = 2208;
         private const int L0PackedIh = 0, L0PackedIhLength = 576;
         private const int L0PackedHh = 576, L0PackedHhLength = 1088;
+        private const int HeadPacked = 1664, HeadPackedLength = 544;
 
         private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;
 
@@ -90,6 +92,7 @@ namespace Demo
         {
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(L0PackedIh, L0PackedIhLength), 4, 16, 8);
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(L0PackedHh, L0PackedHhLength), 4, 16, 16);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(HeadWeightOffset, HeadWeightLength), p.Slice(HeadBiasOffset, HeadBiasLength), packed.Slice(HeadPacked, HeadPackedLength), 1, OutputSize, 16);
         }
 
         // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
@@ -438,9 +441,8 @@ namespace Demo
             global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 16), s.Slice(16, 16), s.Slice(32, 16), 8, 16, 16, reversePanels);
             s.Slice(32, 16).CopyTo(s.Slice(0, 16));
 
-            // Head: y = h W_headᵀ + b_head.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 16), p.Slice(HeadWeightOffset, HeadWeightLength), output, 1, OutputSize, 16, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(output, p.Slice(HeadBiasOffset, HeadBiasLength), 1);
+            // Head: y = W_head h + b_head, each output the bias plus eight partial sums from the packed copy.
+            global::RnnGen.Kernels.PackedCell.Dense(packed.Slice(HeadPacked, HeadPackedLength), s.Slice(0, 16), output, OutputSize, 16);
             global::RnnGen.Losses.Softmax(output, OutputSize);
         }
 

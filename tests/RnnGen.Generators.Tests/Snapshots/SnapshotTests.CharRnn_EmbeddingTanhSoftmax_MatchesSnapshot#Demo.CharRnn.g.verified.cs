@@ -73,6 +73,17 @@ namespace Demo
         private const int HeadWeightOffset = 81, HeadWeightLength = 30;
         private const int HeadBiasOffset = 111, HeadBiasLength = 5;
 
+        // Step's head reads W_head and b_head packed into panels of 16 outputs (see PackedCell.Dense), so it needs no horizontal sums.
+        private const int PackedLength = 112;
+        private const int HeadPacked = 0, HeadPackedLength = 112;
+
+        private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;
+
+        private static void PackWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
+        {
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(HeadWeightOffset, HeadWeightLength), p.Slice(HeadBiasOffset, HeadBiasLength), packed.Slice(HeadPacked, HeadPackedLength), 1, OutputSize, 6);
+        }
+
         // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
         // threads working on neighbouring bands of batch rows never share a page at the edge.
         private readonly float[] _workspace;
@@ -89,6 +100,7 @@ namespace Demo
             _workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
+            _packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);
         }
 
         /// <summary>Activations and their gradients, at the constant offsets above.</summary>
@@ -410,6 +422,7 @@ namespace Demo
             ValidateLength(output.Length, OutputSize, nameof(output));
             global::System.Span<float> s = state.Buffer;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
+            global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
             global::System.ReadOnlySpan<float> input = p.Slice(EmbeddingWeightOffset + token * InputSize, InputSize);
 
             // Layer 0: RNN (tanh).
@@ -420,9 +433,8 @@ namespace Demo
             global::RnnGen.Kernels.RnnCell.Activate(s.Slice(6, 6), global::RnnGen.RnnActivation.Tanh);
             s.Slice(6, 6).CopyTo(s.Slice(0, 6));
 
-            // Head: y = h W_headᵀ + b_head.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 6), p.Slice(HeadWeightOffset, HeadWeightLength), output, 1, OutputSize, 6, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(output, p.Slice(HeadBiasOffset, HeadBiasLength), 1);
+            // Head: y = W_head h + b_head, each output the bias plus eight partial sums from the packed copy.
+            global::RnnGen.Kernels.PackedCell.Dense(packed.Slice(HeadPacked, HeadPackedLength), s.Slice(0, 6), output, OutputSize, 6);
             global::RnnGen.Losses.Softmax(output, OutputSize);
         }
 

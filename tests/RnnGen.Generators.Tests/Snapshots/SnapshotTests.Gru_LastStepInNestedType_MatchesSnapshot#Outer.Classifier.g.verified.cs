@@ -72,9 +72,11 @@ partial class Outer
 
         // Batch-1 forward passes and Step read W_ih, W_hh and their biases packed into panels of 16 units with the
         // gates side by side (see PackedCell), so a step is a stream of FMAs with no horizontal sums.
-        private const int PackedLength = 432;
+        // Step's head reads W_head and b_head packed the same way, with one gate.
+        private const int PackedLength = 512;
         private const int L0PackedIh = 0, L0PackedIhLength = 192;
         private const int L0PackedHh = 192, L0PackedHhLength = 240;
+        private const int HeadPacked = 432, HeadPackedLength = 80;
 
         private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;
 
@@ -82,6 +84,7 @@ partial class Outer
         {
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(L0PackedIh, L0PackedIhLength), 3, 4, 3);
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(L0PackedHh, L0PackedHhLength), 3, 4, 4);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(HeadWeightOffset, HeadWeightLength), p.Slice(HeadBiasOffset, HeadBiasLength), packed.Slice(HeadPacked, HeadPackedLength), 1, OutputSize, 4);
         }
 
         // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
@@ -403,9 +406,8 @@ partial class Outer
             global::RnnGen.Kernels.PackedCell.GruStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 4), s.Slice(4, 4), 3, 4, reversePanels);
             s.Slice(4, 4).CopyTo(s.Slice(0, 4));
 
-            // Head: y = h W_headᵀ + b_head.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 4), p.Slice(HeadWeightOffset, HeadWeightLength), output, 1, OutputSize, 4, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(output, p.Slice(HeadBiasOffset, HeadBiasLength), 1);
+            // Head: y = W_head h + b_head, each output the bias plus eight partial sums from the packed copy.
+            global::RnnGen.Kernels.PackedCell.Dense(packed.Slice(HeadPacked, HeadPackedLength), s.Slice(0, 4), output, OutputSize, 4);
         }
 
         private static void ValidateLength(int actual, int expected, string name)

@@ -74,9 +74,11 @@ namespace Demo
 
         // Batch-1 forward passes and Step read W_ih, W_hh and their biases packed into panels of 16 units with the
         // gates side by side (see PackedCell), so a step is a stream of FMAs with no horizontal sums.
-        private const int PackedLength = 320;
+        // Step's head reads W_head and b_head packed the same way, with one gate.
+        private const int PackedLength = 368;
         private const int L0PackedIh = 0, L0PackedIhLength = 128;
         private const int L0PackedHh = 128, L0PackedHhLength = 192;
+        private const int HeadPacked = 320, HeadPackedLength = 48;
 
         private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;
 
@@ -84,6 +86,7 @@ namespace Demo
         {
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL0Offset, WeightIhL0Length), p.Slice(BiasIhL0Offset, BiasIhL0Length), packed.Slice(L0PackedIh, L0PackedIhLength), 4, 2, 1);
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(L0PackedHh, L0PackedHhLength), 4, 2, 2);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(HeadWeightOffset, HeadWeightLength), p.Slice(HeadBiasOffset, HeadBiasLength), packed.Slice(HeadPacked, HeadPackedLength), 1, OutputSize, 2);
         }
 
         // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
@@ -399,9 +402,8 @@ namespace Demo
             global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L0PackedIh, L0PackedIhLength), input, packed.Slice(L0PackedHh, L0PackedHhLength), s.Slice(0, 2), s.Slice(2, 2), s.Slice(4, 2), 1, 2, 2, reversePanels);
             s.Slice(4, 2).CopyTo(s.Slice(0, 2));
 
-            // Head: y = h W_headᵀ + b_head.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 2), p.Slice(HeadWeightOffset, HeadWeightLength), output, 1, OutputSize, 2, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(output, p.Slice(HeadBiasOffset, HeadBiasLength), 1);
+            // Head: y = W_head h + b_head, each output the bias plus eight partial sums from the packed copy.
+            global::RnnGen.Kernels.PackedCell.Dense(packed.Slice(HeadPacked, HeadPackedLength), s.Slice(0, 2), output, OutputSize, 2);
         }
 
         private static void ValidateLength(int actual, int expected, string name)

@@ -94,11 +94,13 @@ namespace Demo
 
         // Batch-1 forward passes and Step read W_ih, W_hh and their biases packed into panels of 16 units with the
         // gates side by side (see PackedCell), so a step is a stream of FMAs with no horizontal sums.
-        private const int PackedLength = 2048;
+        // Step's head reads W_head and b_head packed the same way, with one gate.
+        private const int PackedLength = 2192;
         private const int L0PackedIh = 0, L0PackedIhLength = 320;
         private const int L0PackedHh = 320, L0PackedHhLength = 576;
         private const int L1PackedIh = 896, L1PackedIhLength = 576;
         private const int L1PackedHh = 1472, L1PackedHhLength = 576;
+        private const int HeadPacked = 2048, HeadPackedLength = 144;
 
         private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;
 
@@ -108,6 +110,7 @@ namespace Demo
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL0Offset, WeightHhL0Length), p.Slice(BiasHhL0Offset, BiasHhL0Length), packed.Slice(L0PackedHh, L0PackedHhLength), 4, 8, 8);
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightIhL1Offset, WeightIhL1Length), p.Slice(BiasIhL1Offset, BiasIhL1Length), packed.Slice(L1PackedIh, L1PackedIhLength), 4, 8, 8);
             global::RnnGen.Kernels.PackedCell.Pack(p.Slice(WeightHhL1Offset, WeightHhL1Length), p.Slice(BiasHhL1Offset, BiasHhL1Length), packed.Slice(L1PackedHh, L1PackedHhLength), 4, 8, 8);
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(HeadWeightOffset, HeadWeightLength), p.Slice(HeadBiasOffset, HeadBiasLength), packed.Slice(HeadPacked, HeadPackedLength), 1, OutputSize, 8);
         }
 
         // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
@@ -509,9 +512,8 @@ namespace Demo
             global::RnnGen.Kernels.PackedCell.LstmStep(packed.Slice(L1PackedIh, L1PackedIhLength), s.Slice(0, 8), packed.Slice(L1PackedHh, L1PackedHhLength), s.Slice(16, 8), s.Slice(24, 8), s.Slice(40, 8), 8, 8, 8, reversePanels);
             s.Slice(40, 8).CopyTo(s.Slice(16, 8));
 
-            // Head: y = h W_headᵀ + b_head.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(16, 8), p.Slice(HeadWeightOffset, HeadWeightLength), output, 1, OutputSize, 8, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(output, p.Slice(HeadBiasOffset, HeadBiasLength), 1);
+            // Head: y = W_head h + b_head, each output the bias plus eight partial sums from the packed copy.
+            global::RnnGen.Kernels.PackedCell.Dense(packed.Slice(HeadPacked, HeadPackedLength), s.Slice(16, 8), output, OutputSize, 8);
             global::RnnGen.Losses.Softmax(output, OutputSize);
         }
 

@@ -78,6 +78,17 @@ namespace Demo.Regression
         private const int HeadWeightOffset = 69, HeadWeightLength = 3;
         private const int HeadBiasOffset = 72, HeadBiasLength = 1;
 
+        // Step's head reads W_head and b_head packed into panels of 16 outputs (see PackedCell.Dense), so it needs no horizontal sums.
+        private const int PackedLength = 64;
+        private const int HeadPacked = 0, HeadPackedLength = 64;
+
+        private readonly global::RnnGen.Kernels.PackedWeights _packedWeights;
+
+        private static void PackWeights(global::System.ReadOnlySpan<float> p, global::System.Span<float> packed)
+        {
+            global::RnnGen.Kernels.PackedCell.Pack(p.Slice(HeadWeightOffset, HeadWeightLength), p.Slice(HeadBiasOffset, HeadBiasLength), packed.Slice(HeadPacked, HeadPackedLength), 1, OutputSize, 3);
+        }
+
         // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
         // threads working on neighbouring bands of batch rows never share a page at the edge.
         private readonly float[] _workspace;
@@ -94,6 +105,7 @@ namespace Demo.Regression
             _workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
+            _packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);
         }
 
         /// <summary>Activations and their gradients, at the constant offsets above.</summary>
@@ -419,6 +431,7 @@ namespace Demo.Regression
             ValidateLength(output.Length, OutputSize, nameof(output));
             global::System.Span<float> s = state.Buffer;
             global::System.ReadOnlySpan<float> p = Parameters.ReadOnlyValues;
+            global::System.ReadOnlySpan<float> packed = _packedWeights.Get();
 
             // Layer 0: RNN (relu).
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(input, p.Slice(WeightIhL0Offset, WeightIhL0Length), s.Slice(8, 5), 1, 5, 2, false);
@@ -434,9 +447,8 @@ namespace Demo.Regression
             global::RnnGen.Kernels.RnnCell.Activate(s.Slice(13, 3), global::RnnGen.RnnActivation.Relu);
             s.Slice(13, 3).CopyTo(s.Slice(5, 3));
 
-            // Head: y = h W_headᵀ + b_head.
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(5, 3), p.Slice(HeadWeightOffset, HeadWeightLength), output, 1, OutputSize, 3, false);
-            global::RnnGen.Kernels.Gemm.AddRowVector(output, p.Slice(HeadBiasOffset, HeadBiasLength), 1);
+            // Head: y = W_head h + b_head, each output the bias plus eight partial sums from the packed copy.
+            global::RnnGen.Kernels.PackedCell.Dense(packed.Slice(HeadPacked, HeadPackedLength), s.Slice(5, 3), output, OutputSize, 3);
         }
 
         private static void ValidateLength(int actual, int expected, string name)

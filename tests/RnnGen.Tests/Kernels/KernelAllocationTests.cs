@@ -27,6 +27,7 @@ public sealed class KernelAllocationTests
     private readonly float[] _lstmHh = Filled(PackedCell.PackedLength(4, Hidden, Hidden));
     private readonly float[] _gruIh = Filled(PackedCell.PackedLength(3, Hidden, PackedInput));
     private readonly float[] _gruHh = Filled(PackedCell.PackedLength(3, Hidden, Hidden));
+    private readonly float[] _head = Filled(PackedCell.PackedLength(1, Hidden, Hidden));
 
     [Theory]
     [InlineData("Gemm.MultiplyTransposedB")]
@@ -51,6 +52,7 @@ public sealed class KernelAllocationTests
     [InlineData("PackedCell.LstmForward")]
     [InlineData("PackedCell.GruStep")]
     [InlineData("PackedCell.GruForward")]
+    [InlineData("PackedCell.Dense")]
     public void Kernel_AfterWarmUp_AllocatesNothing(string kernel)
     {
         for (int i = 1; i < WarmUpCalls; i++)
@@ -129,6 +131,9 @@ public sealed class KernelAllocationTests
             case "PackedCell.GruStep":
                 foreach (bool reverse in PanelOrders)
                     PackedCell.GruStep(_gruIh, _a.AsSpan(0, PackedInput), _gruHh, _state.AsSpan(0, Hidden), _state3.AsSpan(0, Hidden), PackedInput, Hidden, reverse);
+                break;
+            case "PackedCell.Dense":
+                PackedCell.Dense(_head, _state.AsSpan(0, Hidden), _state3.AsSpan(0, Hidden), Hidden, Hidden);
                 break;
             case "PackedCell.GruForward":
                 foreach (bool reverse in PanelOrders)

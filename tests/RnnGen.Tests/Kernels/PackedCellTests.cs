@@ -342,6 +342,64 @@ public sealed class PackedCellTests
         Assert.Equal(withZeros, withoutBias);
     }
 
+    // Shapes on both sides of the 8-lane halves, the 16-output panels and the eight partial sums per output.
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 5)]
+    [InlineData(8, 8)]
+    [InlineData(16, 16)]
+    [InlineData(17, 9)]
+    [InlineData(20, 3)]
+    [InlineData(32, 64)]
+    [InlineData(33, 65)]
+    [InlineData(65, 256)]
+    public void Dense_AnyShape_MatchesGemmPlusBias(int outputs, int inputs)
+    {
+        Linear linear = Linear.Create(outputs, inputs, seed: (ulong)(outputs * 1000 + inputs));
+        float[] expected = new float[outputs], y = new float[outputs], portable = new float[outputs];
+        Gemm.MultiplyTransposedB(linear.X, linear.Weight, expected, 1, outputs, inputs, false);
+        Gemm.AddRowVector(expected, linear.Bias, 1);
+
+        PackedCell.Dense(linear.Packed, linear.X, y, outputs, inputs);
+        PackedCell.DensePortable(linear.Packed, linear.X, portable, outputs, inputs);
+
+        CellTestMath.AssertClose(CellTestMath.ToDouble(expected), y, Tolerance, "y");
+        CellTestMath.AssertClose(CellTestMath.ToDouble(expected), portable, Tolerance, "portable y");
+    }
+
+    // Where AVX-512 runs, a panel takes sixteen lanes at once; the 8-lane halves serve other CPUs and must agree exactly.
+    [Theory]
+    [InlineData(16, 8)]
+    [InlineData(33, 65)]
+    [InlineData(9, 13)]
+    [InlineData(48, 7)]
+    public void Dense_SixteenLanes_EqualEightLaneHalvesBitForBit(int outputs, int inputs)
+    {
+        if (!WideVectors.IsAccelerated)
+            return;
+        Linear linear = Linear.Create(outputs, inputs, seed: (ulong)(outputs * 7 + inputs));
+        float[] wide = new float[outputs], halves = new float[outputs];
+
+        PackedCell.Dense(linear.Packed, linear.X, wide, outputs, inputs, widePanels: true);
+        PackedCell.Dense(linear.Packed, linear.X, halves, outputs, inputs, widePanels: false);
+
+        Assert.Equal(Bits(halves), Bits(wide));
+    }
+
+    [Fact]
+    public void Dense_WrongShapesOrAliasing_Throw()
+    {
+        Linear linear = Linear.Create(9, 12, seed: 4);
+
+        Assert.Throws<ArgumentException>(() => PackedCell.Dense(linear.Packed, new float[11], new float[9], 9, 12));
+        Assert.Throws<ArgumentException>(() => PackedCell.Dense(linear.Packed, linear.X, new float[8], 9, 12));
+        Assert.Throws<ArgumentException>(() => PackedCell.Dense(linear.Packed.AsSpan(1), linear.X, new float[9], 9, 12));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PackedCell.Dense(linear.Packed, linear.X, new float[9], 0, 12));
+        float[] shared = new float[21];
+        ArgumentException aliasing = Assert.Throws<ArgumentException>(() => PackedCell.Dense(linear.Packed, shared.AsSpan(0, 12), shared.AsSpan(10, 9), 9, 12));
+        Assert.Equal("y", aliasing.ParamName);
+    }
+
     [Fact]
     public void Arguments_WrongShapesOrAliasing_Throw()
     {
@@ -356,6 +414,19 @@ public sealed class PackedCellTests
         float[] state = (float[])lstm.HPrev.Clone();
         ArgumentException aliasing = Assert.Throws<ArgumentException>(() => PackedCell.LstmStep(lstm.PackedIh, lstm.X, lstm.PackedHh, state, c, state, 4, 8, 8));
         Assert.Equal("h", aliasing.ParamName);
+    }
+
+    private sealed record Linear(float[] Weight, float[] Bias, float[] X, float[] Packed)
+    {
+        public static Linear Create(int outputs, int inputs, ulong seed)
+        {
+            var random = new RnnRandom(seed);
+            float[] weight = CellTestMath.Uniform(outputs * inputs, -0.5f, 0.5f, ref random);
+            float[] bias = CellTestMath.Uniform(outputs, -0.5f, 0.5f, ref random);
+            float[] packed = new float[PackedCell.PackedLength(1, outputs, inputs)];
+            PackedCell.Pack(weight, bias, packed, 1, outputs, inputs);
+            return new Linear(weight, bias, CellTestMath.Uniform(inputs, -1f, 1f, ref random), packed);
+        }
     }
 
     private sealed record Lstm(float[] WeightIh, float[] WeightHh, float[] BiasIh, float[] BiasHh, float[] X, float[] HPrev, float[] CPrev,

@@ -14,6 +14,11 @@ public sealed class StepWeightRefreshTests
     public void Step_AfterAParameterAccessorWrite_UsesTheNewWeights() =>
         AssertStepSeesChange(model => model.WeightIhL0[5] += 0.75f);
 
+    // The head is packed too (PackedCell.Dense).
+    [Fact]
+    public void Step_AfterAHeadWeightWrite_UsesTheNewWeights() =>
+        AssertStepSeesChange(model => model.HeadWeight[2] += 0.75f);
+
     [Fact]
     public void Step_AfterAnOptimizerStep_UsesTheNewWeights() =>
         AssertStepSeesChange(model =>
