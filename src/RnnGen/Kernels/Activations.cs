@@ -14,6 +14,16 @@ internal static class Activations
     // exp saturates instead of overflowing: e^88.3 ≈ 2.1e38 < float.MaxValue, and 2^n stays a normal number.
     private const float ExpHigh = 88.3f, ExpLow = -87.3f;
 
+    // Eigen's generic_fast_tanh_float: the odd numerator's and even denominator's coefficients. The clamp is the
+    // first float where this evaluation order gives exactly 1 (Eigen's 7.90531 gives 0.9999997): no input below it
+    // gives more than 1, so tanh saturates at ±1 as the library's does.
+    private const float TanhClamp = 7.93219709f;
+    private const float TanhP1 = 4.89352455891786e-03f, TanhP3 = 6.37261928875436e-04f, TanhP5 = 1.48572235717979e-05f;
+    private const float TanhP7 = 5.12229709037114e-08f, TanhP9 = -8.60467152213735e-11f, TanhP11 = 2.00018790482477e-13f;
+    private const float TanhP13 = -2.76076847742355e-16f;
+    private const float TanhQ0 = 4.89352518554385e-03f, TanhQ2 = 2.26843463243900e-03f, TanhQ4 = 1.18534705686654e-04f;
+    private const float TanhQ6 = 1.19825839466702e-06f;
+
     /// <summary>Whether the vector paths can run: the callers fall back to scalar code otherwise.</summary>
     public static bool IsSupported => Fma.IsSupported && Vector256.IsHardwareAccelerated;
 
@@ -41,23 +51,30 @@ internal static class Activations
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Sigmoid(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Exp(-x));
 
-    /// <summary>Cephes <c>tanhf</c>: an odd polynomial below |x| = 0.625, where <c>1 − 2/(e^2|x| + 1)</c> would cancel, that formula above.</summary>
+    /// <summary>
+    /// <c>tanh</c> as one rational function, <c>x · P(x²) / Q(x²)</c> with <paramref name="x"/> clamped to ±7.93220
+    /// (Eigen's fast float tanh; relative error below 3e-7, at most 4.95 ulp, against double-precision tanh on every
+    /// float): half the operations of an <c>exp</c>-based formula plus the polynomial it needs near zero. Dividing
+    /// <c>P</c> by <c>Q</c> before multiplying by <c>x</c> keeps subnormal inputs accurate.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Tanh(Vector256<float> x)
     {
-        Vector256<float> sign = Vector256.Create(-0f);
-        Vector256<float> ax = Vector256.AndNot(x, sign);
-        Vector256<float> large = Vector256<float>.One - Vector256.Create(2f) / (Exp(ax + ax) + Vector256<float>.One);
+        // maxps/minps return their second operand when either is NaN, so NaN passes through the clamp.
+        x = Avx.Min(Vector256.Create(TanhClamp), Avx.Max(Vector256.Create(-TanhClamp), x));
         Vector256<float> s = x * x;
-        Vector256<float> p = Vector256.Create(-5.70498872745e-3f);
-        p = Fma.MultiplyAdd(p, s, Vector256.Create(2.06390887954e-2f));
-        p = Fma.MultiplyAdd(p, s, Vector256.Create(-5.37397155531e-2f));
-        p = Fma.MultiplyAdd(p, s, Vector256.Create(1.33314422036e-1f));
-        p = Fma.MultiplyAdd(p, s, Vector256.Create(-3.33332819422e-1f));
-        Vector256<float> small = Fma.MultiplyAdd(p * s, x, x);
-        // A NaN compares false, so it takes the polynomial branch, which propagates it.
-        Vector256<float> useLarge = Avx.Compare(ax, Vector256.Create(0.625f), FloatComparisonMode.OrderedGreaterThanOrEqualNonSignaling);
-        return Vector256.ConditionalSelect(useLarge, large | (x & sign), small);
+        Vector256<float> p = Vector256.Create(TanhP13);
+        p = Fma.MultiplyAdd(p, s, Vector256.Create(TanhP11));
+        p = Fma.MultiplyAdd(p, s, Vector256.Create(TanhP9));
+        p = Fma.MultiplyAdd(p, s, Vector256.Create(TanhP7));
+        p = Fma.MultiplyAdd(p, s, Vector256.Create(TanhP5));
+        p = Fma.MultiplyAdd(p, s, Vector256.Create(TanhP3));
+        p = Fma.MultiplyAdd(p, s, Vector256.Create(TanhP1));
+        Vector256<float> q = Vector256.Create(TanhQ6);
+        q = Fma.MultiplyAdd(q, s, Vector256.Create(TanhQ4));
+        q = Fma.MultiplyAdd(q, s, Vector256.Create(TanhQ2));
+        q = Fma.MultiplyAdd(q, s, Vector256.Create(TanhQ0));
+        return x * (p / q);
     }
 
     // The 512-bit overloads (run where WideVectors.IsAccelerated) repeat the 256-bit ones operation for operation, so every lane is bit-identical to them.
@@ -90,18 +107,20 @@ internal static class Activations
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Tanh(Vector512<float> x)
     {
-        Vector512<float> sign = Vector512.Create(-0f);
-        Vector512<float> ax = Vector512.AndNot(x, sign);
-        Vector512<float> large = Vector512<float>.One - Vector512.Create(2f) / (Exp(ax + ax) + Vector512<float>.One);
+        x = Avx512F.Min(Vector512.Create(TanhClamp), Avx512F.Max(Vector512.Create(-TanhClamp), x));
         Vector512<float> s = x * x;
-        Vector512<float> p = Vector512.Create(-5.70498872745e-3f);
-        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(2.06390887954e-2f));
-        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(-5.37397155531e-2f));
-        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(1.33314422036e-1f));
-        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(-3.33332819422e-1f));
-        Vector512<float> small = Avx512F.FusedMultiplyAdd(p * s, x, x);
-        Vector512<float> useLarge = Vector512.GreaterThanOrEqual(ax, Vector512.Create(0.625f));
-        return Vector512.ConditionalSelect(useLarge, large | (x & sign), small);
+        Vector512<float> p = Vector512.Create(TanhP13);
+        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(TanhP11));
+        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(TanhP9));
+        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(TanhP7));
+        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(TanhP5));
+        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(TanhP3));
+        p = Avx512F.FusedMultiplyAdd(p, s, Vector512.Create(TanhP1));
+        Vector512<float> q = Vector512.Create(TanhQ6);
+        q = Avx512F.FusedMultiplyAdd(q, s, Vector512.Create(TanhQ4));
+        q = Avx512F.FusedMultiplyAdd(q, s, Vector512.Create(TanhQ2));
+        q = Avx512F.FusedMultiplyAdd(q, s, Vector512.Create(TanhQ0));
+        return x * (p / q);
     }
 
     /// <summary>Scalar <c>σ</c> for the tails of the vector loops.</summary>
