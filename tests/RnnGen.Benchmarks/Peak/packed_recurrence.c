@@ -7,7 +7,7 @@
 //                     (two halves per gate) or four 512-bit ones (a gate per vector). Cell math left out.
 //   sequence H=128 T=64: 64 steps of the recurrence alone (the input projection done), the cell finished per panel
 //                     with either a cheap approximate sigmoid (rcp14, the stream's bound) or RnnGen's exact
-//                     exp-based sigmoid and tanh (Activations.cs); panels in forward order or alternating by step.
+//                     exp-based sigmoid and rational tanh (Activations.cs); panels in forward order or alternating by step.
 //
 // gcc -O3 -mavx512f -mavx512dq -mfma -o packed_recurrence packed_recurrence.c && ./packed_recurrence
 #include <immintrin.h>
@@ -70,10 +70,10 @@ static float *seq_hh, *seq_gates, *seq_h, *seq_c;
 
 static inline __m512 cheap_sigmoid(__m512 x) { return _mm512_rcp14_ps(_mm512_add_ps(_mm512_set1_ps(1.f), x)); }
 
-// Activations.Exp, Sigmoid and Tanh on 16 lanes, operation for operation.
+// Activations.Exp, Sigmoid and Tanh (the rational one) on 16 lanes, operation for operation.
 static inline __m512 exact_exp(__m512 x)
 {
-    x = _mm512_min_ps(_mm512_set1_ps(88.3762626647949f), _mm512_max_ps(_mm512_set1_ps(-88.3762626647949f), x));
+    x = _mm512_min_ps(_mm512_set1_ps(88.3f), _mm512_max_ps(_mm512_set1_ps(-87.3f), x));
     __m512 n = _mm512_roundscale_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f)), 0x09);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
     r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
@@ -90,15 +90,18 @@ static inline __m512 exact_exp(__m512 x)
 static inline __m512 exact_sigmoid(__m512 x) { return _mm512_div_ps(_mm512_set1_ps(1.f), _mm512_add_ps(_mm512_set1_ps(1.f), exact_exp(_mm512_sub_ps(_mm512_setzero_ps(), x)))); }
 static inline __m512 exact_tanh(__m512 x)
 {
-    __m512 sign = _mm512_set1_ps(-0.f), ax = _mm512_andnot_ps(sign, x);
-    __m512 large = _mm512_sub_ps(_mm512_set1_ps(1.f), _mm512_div_ps(_mm512_set1_ps(2.f), _mm512_add_ps(exact_exp(_mm512_add_ps(ax, ax)), _mm512_set1_ps(1.f))));
-    __m512 s = _mm512_mul_ps(x, x), p = _mm512_set1_ps(-5.70498872745e-3f);
-    p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(2.06390887954e-2f));
-    p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(-5.37397155531e-2f));
-    p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(1.33314422036e-1f));
-    p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(-3.33332819422e-1f));
-    __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, s), x, x);
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_GE_OQ), small, _mm512_or_ps(large, _mm512_and_ps(x, sign)));
+    x = _mm512_min_ps(_mm512_set1_ps(7.93219709f), _mm512_max_ps(_mm512_set1_ps(-7.93219709f), x));
+    __m512 s = _mm512_mul_ps(x, x), p = _mm512_set1_ps(-2.76076847742355e-16f), q = _mm512_set1_ps(1.19825839466702e-06f);
+    p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(2.00018790482477e-13f));
+    p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(-8.60467152213735e-11f));
+    p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(5.12229709037114e-08f));
+    p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(1.48572235717979e-05f));
+    p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(6.37261928875436e-04f));
+    p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(4.89352455891786e-03f));
+    q = _mm512_fmadd_ps(q, s, _mm512_set1_ps(1.18534705686654e-04f));
+    q = _mm512_fmadd_ps(q, s, _mm512_set1_ps(2.26843463243900e-03f));
+    q = _mm512_fmadd_ps(q, s, _mm512_set1_ps(4.89352518554385e-03f));
+    return _mm512_mul_ps(x, _mm512_div_ps(p, q));
 }
 
 __attribute__((noinline)) static void sequence(int exact, int alternate)
