@@ -25,7 +25,8 @@ namespace RnnGen.Benchmarks;
 /// Right before each case the runner measures the FMA peak on the case's threads (<see cref="FmaPeak"/>), since the
 /// host's peak moves between phases too: <c>pct_run_peak</c> is against that figure, <c>pct_peak</c> against the fixed
 /// reference of <see cref="FlopModel"/>. A several-thread case also reports its speedup over the one-thread case of
-/// the same run beside the speedup of the FMA peak itself: what the second core gave a pure FMA loop just before.
+/// the same run (from the two medians, and from the two cases timed in alternating blocks) beside the speedup of the
+/// FMA peak itself: what the second core gave a pure FMA loop just before.
 /// </remarks>
 internal static class QuickRunner
 {
@@ -35,6 +36,7 @@ internal static class QuickRunner
     private const double MeasureSeconds = 2.0;
     private const int MinBlocks = 7;
     private const int MaxBlocks = 41;
+    private const double InterleavedBlockSeconds = 0.1;
 
     /// <param name="output">Receives the JSON lines.</param>
     /// <param name="log">Receives the readable progress.</param>
@@ -61,7 +63,7 @@ internal static class QuickRunner
             if (benchmark.Threads == 1)
                 oneThread[id] = (microseconds, peak);
             else if (benchmark.OneThreadId is string singleId && oneThread.TryGetValue(singleId, out var single))
-                line += Invariant($", \"speedup_vs_1t\": {single.Microseconds / microseconds:0.###}, \"fma_peak_speedup_vs_1t\": {peak / single.PeakGflops:0.###}");
+                line += Invariant($", \"speedup_vs_1t\": {single.Microseconds / microseconds:0.###}, \"speedup_vs_1t_interleaved\": {InterleavedSpeedup(CaseCatalog.Create(singleId), benchmark):0.###}, \"fma_peak_speedup_vs_1t\": {peak / single.PeakGflops:0.###}");
             output.WriteLine(line + "}");
             log.WriteLine(Invariant($"{id,-34} {microseconds,12:0.###} us  {100 * gflops / peak,6:0.##}% of this run's {benchmark.Threads}-core AVX2 peak ({peak:0.#} GFLOP/s)"));
         }
@@ -107,6 +109,44 @@ internal static class QuickRunner
         output.WriteLine($"{{\"check\": \"generator_unrelated_edit_all_cached\", \"ok\": {(cached ? "true" : "false")}, \"steps\": {{{steps}}}}}");
         log.WriteLine($"generator, method added to an unrelated class: {(cached ? "every tracked step Cached/Unchanged" : "SOME STEP RE-RAN")}");
         return cached;
+    }
+
+    /// <summary>
+    /// The speedup of <paramref name="several"/> over <paramref name="single"/> with the two timed in alternating blocks
+    /// (the order swapped every round), as the median of the per-round ratios: the two cases' own medians come seconds
+    /// apart, in phases of the host that can differ by more than the speedup itself.
+    /// </summary>
+    private static double InterleavedSpeedup(BenchmarkCase single, BenchmarkCase several)
+    {
+        const int Rounds = 15;
+        var clock = Stopwatch.StartNew();
+        int warmupCalls = 0;
+        while (warmupCalls < MinWarmupCalls || clock.Elapsed.TotalSeconds < WarmupSeconds)
+        {
+            single.Run();
+            warmupCalls++;
+        }
+        int callsPerBlock = Math.Max(1, (int)(InterleavedBlockSeconds * warmupCalls / clock.Elapsed.TotalSeconds));
+        var ratios = new double[Rounds];
+        for (int round = 0; round < Rounds; round++)
+        {
+            double singleTime = 0, severalTime = 0;
+            foreach (bool first in round % 2 == 0 ? (bool[])[true, false] : [false, true])
+            {
+                BenchmarkCase timed = first ? single : several;
+                long start = Stopwatch.GetTimestamp();
+                for (int call = 0; call < callsPerBlock; call++)
+                    timed.Run();
+                double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                if (first)
+                    singleTime = elapsed;
+                else
+                    severalTime = elapsed;
+            }
+            ratios[round] = singleTime / severalTime;
+        }
+        Array.Sort(ratios);
+        return ratios[Rounds / 2];
     }
 
     /// <summary>Median over blocks of the time per call of <paramref name="body"/>, in microseconds.</summary>
