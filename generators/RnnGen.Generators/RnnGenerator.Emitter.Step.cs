@@ -167,8 +167,18 @@ public sealed partial class RnnGenerator
                 if (m.IsEncoder)
                     return;
                 w.Line();
-                w.Line("// Head: y = W_head h + b_head, each output the bias plus eight partial sums from the packed copy.");
-                w.Line($"{Kernels}.PackedCell.Dense(packed.Slice(HeadPacked, HeadPackedLength), s.Slice({Int(slots[m.TopLayer.Index].Hidden)}, {Int(m.TopLayer.StateSize)}), output, OutputSize, {Int(m.TopLayer.StateSize)});");
+                string top = $"s.Slice({Int(slots[m.TopLayer.Index].Hidden)}, {Int(m.TopLayer.StateSize)})";
+                if (c.Layout.HeadPacked >= 0)
+                {
+                    w.Line("// Head: y = W_head h + b_head, each output the bias plus eight partial sums from the packed copy.");
+                    w.Line($"{Kernels}.PackedCell.Dense(packed.Slice(HeadPacked, HeadPackedLength), {top}, output, OutputSize, {Int(m.TopLayer.StateSize)});");
+                }
+                else
+                {
+                    w.Line("// Head: y = h W_headᵀ + b_head (too large to pay for a packed copy).");
+                    w.Line($"{Kernels}.Gemm.MultiplyTransposedB({top}, {Param(c.Layout.HeadWeight)}, output, 1, OutputSize, {Int(m.TopLayer.StateSize)}, false);");
+                    w.Line($"{Kernels}.Gemm.AddRowVector(output, {Param(c.Layout.HeadBias)}, 1);");
+                }
                 if (c.IsClassifier)
                     w.Line("global::RnnGen.Losses.Softmax(output, OutputSize);");
             }

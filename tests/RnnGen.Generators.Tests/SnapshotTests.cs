@@ -130,6 +130,30 @@ public sealed class SnapshotTests
         public partial class Tagger { }
         """);
 
+    // A head past Limits.PackedHeadFloats (9 × 7,312 packed floats) keeps Step's GEMM head and gets no packed copy.
+    [Fact]
+    public void LargeHead_StepKeepsTheGemmHead()
+    {
+        GeneratorRun run = GeneratorHarness.Run("""
+            using RnnGen;
+
+            namespace Demo;
+
+            [RnnModel(SequenceLength = 3)]
+            [Input(4)]
+            [Lstm(8)]
+            [Dense(7300)]
+            public partial class WideHead { }
+            """);
+        Assert.Null(run.Exception);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.True(run.Problems.Count == 0, string.Join("\n", run.Problems.Take(10).Select(d => d.ToString())));
+        string code = Assert.Single(run.Sources).SourceText.ToString();
+        Assert.DoesNotContain("HeadPacked", code);
+        Assert.DoesNotContain("PackedCell.Dense", code);
+        Assert.Contains("global::RnnGen.Kernels.Gemm.MultiplyTransposedB(s.Slice(0, 8), p.Slice(HeadWeightOffset, HeadWeightLength), output, 1, OutputSize, 8, false);", code);
+    }
+
     [Fact]
     public void Seq2SeqEncoder_NoHead_MatchesSnapshot() => VerifyGenerated("""
         using RnnGen;

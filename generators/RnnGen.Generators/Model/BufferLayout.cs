@@ -59,11 +59,12 @@ internal sealed class BufferLayout
         float headBound = 1f / (float)System.Math.Sqrt(headInput);
         HeadWeight = AddParameter("head.weight", "HeadWeight", "LinearWeight", headBound, model.Head.OutputSize, headInput);
         HeadBias = AddParameter("head.bias", "HeadBias", "LinearBias", headBound, model.Head.OutputSize);
-        // Step's head reads a packed copy (PackedCell.Dense): a batch-1 row of dot products would end each in a
-        // horizontal sum.
-        if (!model.IsBidirectional)
+        // Step's head reads a packed copy (PackedCell.Dense) where one pays for itself: a batch-1 row of dot products
+        // would end each in a horizontal sum.
+        long headPackedLength = (headInput + 1L) * ((model.Head.OutputSize + 15) / 16 * 16);
+        if (!model.IsBidirectional && headPackedLength <= Limits.PackedHeadFloats)
         {
-            HeadPackedLength = (int)System.Math.Min((headInput + 1L) * ((model.Head.OutputSize + 15) / 16 * 16), int.MaxValue);
+            HeadPackedLength = (int)headPackedLength;
             HeadPacked = ReservePacked(HeadPackedLength);
         }
         long outputRows = (model.Head.Steps == HeadSteps.AllSteps ? t : 1) * b;
@@ -199,7 +200,7 @@ internal sealed class BufferLayout
 
     public ParameterSlot HeadBias { get; } = null!;
 
-    /// <summary>Offset of the head's packed copy for <c>Step</c>, or -1 when the model does not stream or has no head.</summary>
+    /// <summary>Offset of the head's packed copy for <c>Step</c>, or -1 when the model does not stream, has no head, or its head is larger than <see cref="Limits.PackedHeadFloats"/>.</summary>
     public int HeadPacked { get; } = -1;
 
     /// <summary><c>PackedCell.PackedLength(1, outputs, inputs)</c> of the head.</summary>

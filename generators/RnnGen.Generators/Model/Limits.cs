@@ -26,4 +26,12 @@ internal static class Limits
     /// at every step. Measured at B=32, H=256: packing costs about as much as 4 steps gain (70 µs against 20 µs a step).
     /// </summary>
     public const int RecurrentPanelSteps = 8;
+
+    /// <summary>
+    /// Largest packed copy of the head (floats, 256 KiB) that <c>Step</c> reads through <c>PackedCell.Dense</c>. Small
+    /// heads gain from it (a 32 × 64 head 0.25 → 0.10 µs: no horizontal sums), but once the head streams from the L2
+    /// both forms run at the stream's speed (a 65 × 256 head, 82 KiB packed, took 0.86 µs either way), so a larger copy
+    /// would only cost memory: a 50,000-token head on H = 1024 would add 205 MB.
+    /// </summary>
+    public const int PackedHeadFloats = 64 * 1024;
 }

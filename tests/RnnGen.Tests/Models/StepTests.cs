@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace RnnGen.Tests.Models;
 
 /// <summary>Streaming <c>Step</c> on carried state reproduces the batch forward pass, stream by stream.</summary>
@@ -35,6 +37,24 @@ public sealed class StepTests
         }
     }
 
+    // A head too large for a packed copy (Limits.PackedHeadFloats) keeps Step's GEMM head; it must still match Forward.
+    [Fact]
+    public void Step_HeadTooLargeToPack_MatchesForward()
+    {
+        var model = new WideHeadLstm(5);
+        var random = new Random(11);
+        float[] x = Enumerable.Range(0, WideHeadLstm.InputLength).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var expected = new float[WideHeadLstm.OutputLength];
+        model.Forward(x, expected);
+        var state = model.CreateState();
+        var output = new float[WideHeadLstm.OutputSize];
+        for (int t = 0; t < WideHeadLstm.SequenceLength; t++)
+        {
+            model.Step(state, x.AsSpan(t * WideHeadLstm.InputSize, WideHeadLstm.InputSize), output);
+            GoldenModelTests.AssertClose(expected.AsSpan(t * WideHeadLstm.OutputSize, WideHeadLstm.OutputSize), output, $"output[t={t}]");
+        }
+    }
+
     private static void Check<TState>(GoldenFixture fixture, IRnnModel model, Func<TState> create, StateView<TState> hidden, StepAction<TState> step, StateView<TState>? cell = null)
     {
         var batchOutputs = new float[model.OutputLength];
@@ -66,3 +86,9 @@ public sealed class StepTests
         }
     }
 }
+
+[RnnModel(SequenceLength = 3)]
+[Input(4)]
+[Lstm(8)]
+[Dense(7300)]
+public partial class WideHeadLstm { }
