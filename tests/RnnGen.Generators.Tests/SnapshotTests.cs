@@ -130,7 +130,7 @@ public sealed class SnapshotTests
         public partial class Tagger { }
         """);
 
-    // A head past Limits.PackedHeadFloats (9 × 7,312 packed floats) keeps Step's GEMM head and gets no packed copy.
+    // A head past Limits.PackedHeadFloats (9 × 30,000 packed floats) keeps Step's GEMM head and gets no packed copy.
     [Fact]
     public void LargeHead_StepKeepsTheGemmHead()
     {
@@ -142,7 +142,7 @@ public sealed class SnapshotTests
             [RnnModel(SequenceLength = 3)]
             [Input(4)]
             [Lstm(8)]
-            [Dense(7300)]
+            [Dense(30000)]
             public partial class WideHead { }
             """);
         Assert.Null(run.Exception);

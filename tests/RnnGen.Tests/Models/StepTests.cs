@@ -90,5 +90,5 @@ public sealed class StepTests
 [RnnModel(SequenceLength = 3)]
 [Input(4)]
 [Lstm(8)]
-[Dense(7300)]
+[Dense(30000)]
 public partial class WideHeadLstm { }
