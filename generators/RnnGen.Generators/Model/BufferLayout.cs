@@ -61,7 +61,7 @@ internal sealed class BufferLayout
         HeadBias = AddParameter("head.bias", "HeadBias", "LinearBias", headBound, model.Head.OutputSize);
         // Step's head reads a packed copy (PackedCell.Dense) where one pays for itself: a batch-1 row of dot products
         // would end each in a horizontal sum.
-        long headPackedLength = (headInput + 1L) * ((model.Head.OutputSize + 15) / 16 * 16);
+        long headPackedLength = PackedCellFloats(1, model.Head.OutputSize, headInput);
         if (!model.IsBidirectional && headPackedLength <= Limits.PackedHeadFloats)
         {
             HeadPackedLength = (int)headPackedLength;
@@ -144,6 +144,12 @@ internal sealed class BufferLayout
     }
 
     public static BufferLayout For(ModelSpec model) => new(model);
+
+    /// <summary>
+    /// Floats of a <c>[gateCount·units, columns]</c> weight and its bias packed for <c>PackedCell</c>; mirrors
+    /// <c>PackedCell.PackedLength</c>: panels of 16 units, each a bias row plus one row per column.
+    /// </summary>
+    public static long PackedCellFloats(int gateCount, int units, int columns) => (columns + 1L) * gateCount * ((units + 15) / 16 * 16);
 
     /// <summary>Floats of a right operand packed for <c>Gemm.MultiplyPacked</c>; mirrors <c>Gemm.PackedLength</c>.</summary>
     public static long GemmPanels(int columns, int depth) => (long)(columns + 15) / 16 * 16 * depth;

@@ -137,11 +137,8 @@ internal sealed record LayerSpec(
     /// </summary>
     public bool HasPackedKernel => Cell == CellKind.Lstm || (Cell == CellKind.Gru && ResetAfter);
 
-    /// <summary>
-    /// Floats of a packed copy of this layer's <c>[GateWidth, columns]</c> weight and bias. Mirrors
-    /// <c>PackedCell.PackedLength</c>: panels of 16 units, each a bias row plus one row per column.
-    /// </summary>
-    public long PackedLength(int columns) => (long)(columns + 1) * GateCount * ((HiddenSize + 15) / 16 * 16);
+    /// <summary>Floats of a packed copy of this layer's <c>[GateWidth, columns]</c> weight and bias.</summary>
+    public long PackedLength(int columns) => BufferLayout.PackedCellFloats(GateCount, HiddenSize, columns);
 }
 
 internal enum HeadActivation
