@@ -21,9 +21,15 @@ public static partial class Gemm
     // Rows of the main micro-kernel: 6 × 2 accumulators + 2 B vectors + 1 broadcast of the 16 ymm registers.
     internal const int TileRows = 6;
 
-    // Rows of a TransposedA block packed at once (8 strips of 6, or 6 of 8 where AVX-512 runs): its [kc × 48] copy
-    // (≤ 60 KiB) stays in L2 while every micro-panel of B passes, and B is re-packed once per block, a 1/48 overhead.
-    private const int BlockRows = 48;
+    // Rows of a TransposedA block packed at once: its [kc × 256] copy (≤ 320 KiB) stays in L2 while every micro-panel
+    // of B passes. A is k-major, so each of its kc rows is read 1 KiB at a time: with 48-row blocks (192 bytes of
+    // each row, then a jump of a row's length, usually a multiple of 4 KiB) the copy took a third of the
+    // 1024 × 256 × 2048 weight-gradient product; with 256-row blocks it takes about a tenth.
+    private const int BlockRows = 256;
+
+    // Rows of A copied into the strips at a time, so that each strip is written 8 consecutive k-steps (256 bytes of an
+    // 8-row strip) at once instead of one 32-byte piece per pass over all the strips.
+    private const int PackDepth = 8;
 
     // Largest inner block InnerBlock returns; sizes the stack buffers.
     private const int MaxInnerBlock = KBlock + KBlock / 4;
@@ -45,12 +51,11 @@ public static partial class Gemm
         ref float c, int n, int k, int i0, int i1, int j0, int j1, bool accumulate)
     {
         Span<float> panelBuffer = stackalloc float[MaxInnerBlock * (WideVectors.IsAccelerated ? PairWidth : PanelWidth)];
-        Span<float> blockBuffer = packA ? stackalloc float[MaxInnerBlock * BlockRows] : default;
         Span<float> edgeBuffer = stackalloc float[WideTileRows * PanelWidth];
         ref float panel = ref MemoryMarshal.GetReference(panelBuffer);
-        ref float block = ref MemoryMarshal.GetReference(blockBuffer);
         ref float edge = ref MemoryMarshal.GetReference(edgeBuffer);
         int kBlock = InnerBlock(k);
+        ref float block = ref packA ? ref ThreadStore(ref t_blockStore, (long)Math.Min(k, kBlock) * Math.Min(i1 - i0, BlockRows)) : ref Unsafe.NullRef<float>();
         for (int p0 = 0; p0 < k; p0 += kBlock)
         {
             int kc = Math.Min(kBlock, k - p0);
@@ -119,15 +124,20 @@ public static partial class Gemm
     [ThreadStatic]
     private static float[]? t_panelStore;
 
-    // The calling thread's store of at least `floats` floats, allocated on first use and grown once per larger size;
-    // a null reference when nothing is asked for or it would exceed MaxPanelStore.
-    private static ref float PanelStore(long floats)
+    // The calling thread's packed A block (BlockRows rows × one k-block at most).
+    [ThreadStatic]
+    private static float[]? t_blockStore;
+
+    // The calling thread's panel store of at least `floats` floats; a null reference when nothing is asked for or it
+    // would exceed MaxPanelStore.
+    private static ref float PanelStore(long floats) =>
+        ref floats == 0 || floats > MaxPanelStore ? ref Unsafe.NullRef<float>() : ref ThreadStore(ref t_panelStore, floats);
+
+    // At least `floats` floats of a thread's store, allocated on first use and grown once per larger size.
+    private static ref float ThreadStore(ref float[]? store, long floats)
     {
-        if (floats == 0 || floats > MaxPanelStore)
-            return ref Unsafe.NullRef<float>();
-        float[]? store = t_panelStore;
         if (store is null || store.Length < floats)
-            t_panelStore = store = GC.AllocateUninitializedArray<float>((int)floats);
+            store = GC.AllocateUninitializedArray<float>((int)floats);
         return ref MemoryMarshal.GetArrayDataReference(store);
     }
 
@@ -383,33 +393,36 @@ public static partial class Gemm
     }
 
     // Copies rows × kc of a k-major A (row p at a + p·lda) into the strips the row groups read: the strip of the group
-    // starting at local row r sits at block[r·kc …] as [kc × group].
+    // starting at local row r sits at block[r·kc …] as [kc × group]. PackDepth rows of A at a time, each strip's part of
+    // them written in one piece.
     private static void PackRowStrips(ref float a, nint lda, ref float block, int rows, int kc)
     {
-        int r = 0;
-        while (r < rows)
+        for (int p0 = 0; p0 < kc; p0 += PackDepth)
         {
-            int group = StripRows(rows - r);
-            ref float strip = ref Unsafe.Add(ref block, r * kc);
-            ref float column = ref Unsafe.Add(ref a, r);
-            for (int p = 0; p < kc; p++)
+            int pEnd = Math.Min(p0 + PackDepth, kc);
+            int r = 0;
+            while (r < rows)
             {
-                ref float from = ref Unsafe.Add(ref column, p * lda);
-                ref float to = ref Unsafe.Add(ref strip, p * group);
-                if (group == WideTileRows)
-                    Vector256.LoadUnsafe(ref from).StoreUnsafe(ref to);
-                else if (group == TileRows)
+                int group = StripRows(rows - r);
+                for (int p = p0; p < pEnd; p++)
                 {
-                    // Two overlapping 4-float copies move the six floats.
-                    Vector128.LoadUnsafe(ref from).StoreUnsafe(ref to);
-                    Vector128.LoadUnsafe(ref from, 2).StoreUnsafe(ref to, 2);
+                    ref float from = ref Unsafe.Add(ref a, p * lda + r);
+                    ref float to = ref Unsafe.Add(ref block, r * kc + p * group);
+                    if (group == WideTileRows)
+                        Vector256.LoadUnsafe(ref from).StoreUnsafe(ref to);
+                    else if (group == TileRows)
+                    {
+                        // Two overlapping 4-float copies move the six floats.
+                        Vector128.LoadUnsafe(ref from).StoreUnsafe(ref to);
+                        Vector128.LoadUnsafe(ref from, 2).StoreUnsafe(ref to, 2);
+                    }
+                    else if (group == 4)
+                        Vector128.LoadUnsafe(ref from).StoreUnsafe(ref to);
+                    else
+                        to = from;
                 }
-                else if (group == 4)
-                    Vector128.LoadUnsafe(ref from).StoreUnsafe(ref to);
-                else
-                    to = from;
+                r += group;
             }
-            r += group;
         }
     }
 }

@@ -73,6 +73,7 @@ public sealed class GemmTests
     [InlineData(Form.TransposedB, 64, 40, 513)]
     [InlineData(Form.Plain, 13, 80, 37)]
     [InlineData(Form.TransposedA, 50, 48, 64)]
+    [InlineData(Form.TransposedA, 300, 40, 700)]
     public void PanelProduct_AnyShape_EqualsSequentialFmaChain(Form form, int m, int n, int k)
     {
         // The portable fallback makes no such promise; it only has to be close (the reference tests above).
