@@ -421,8 +421,8 @@ public sealed partial class RnnGenerator
                     w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allGates}, {PreviousRange(c, d)}, {Param(d.WeightHh, "g")}, {Int(gw)}, {Int(so)}, {rows}, true);");
                     if (d.BiasIh is not null && d.BiasHh is not null)
                     {
-                        w.Line($"{Kernels}.Gemm.AccumulateColumnSums({inputProjectionGradient}, {Param(d.BiasIh, "g")}, {inputRows});");
-                        w.Line($"{Kernels}.Gemm.AccumulateColumnSums({inputProjectionGradient}, {Param(d.BiasHh, "g")}, {inputRows});");
+                        w.Line("// db_ih and db_hh both receive Σ dgates over the window: one pass adds it to each.");
+                        w.Line($"{Kernels}.Gemm.AccumulateColumnSums({inputProjectionGradient}, {Param(d.BiasIh, "g")}, {Param(d.BiasHh, "g")}, {inputRows});");
                     }
                     break;
             }

@@ -99,8 +99,45 @@ public static partial class Gemm
         KernelGuard.NonNegative(rows, nameof(rows));
         int width = sums.Length;
         KernelGuard.Length(a.Length, (long)rows * width, "rows × sums.Length", nameof(a));
+        ColumnSums(a, sums, default, rows);
+    }
+
+    /// <summary>
+    /// Adds the column sums of <paramref name="a"/> to both <paramref name="sums"/> and <paramref name="secondSums"/>,
+    /// reading <paramref name="a"/> once: the gradients of a recurrent layer's two biases, <c>b_ih</c> and <c>b_hh</c>,
+    /// which receive the same sums. Each is added to exactly as
+    /// <see cref="AccumulateColumnSums(ReadOnlySpan{float}, Span{float}, int)"/> would add to it.
+    /// </summary>
+    /// <param name="a">Matrix <c>rows × sums.Length</c>.</param>
+    /// <param name="sums">Receives <c>sums[j] += Σ_r a[r, j]</c>.</param>
+    /// <param name="secondSums">Receives <c>secondSums[j] += Σ_r a[r, j]</c>; as long as <paramref name="sums"/>, and separate from it.</param>
+    /// <param name="rows">Number of rows of <paramref name="a"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="secondSums"/> overlaps <paramref name="sums"/>.</exception>
+    public static void AccumulateColumnSums(ReadOnlySpan<float> a, Span<float> sums, Span<float> secondSums, int rows)
+    {
+        KernelGuard.NonNegative(rows, nameof(rows));
+        int width = sums.Length;
+        KernelGuard.Length(secondSums.Length, width, "sums.Length", nameof(secondSums));
+        KernelGuard.Length(a.Length, (long)rows * width, "rows × sums.Length", nameof(a));
+        if (sums.Overlaps(secondSums))
+            throw new ArgumentException($"'{nameof(secondSums)}' must not overlap '{nameof(sums)}'.", nameof(secondSums));
+        ColumnSums(a, sums, secondSums, rows);
+    }
+
+    // The sums of every row in order, added to secondSums too unless it is empty. A window of gradients comes from L3,
+    // so the second sum costs little once the row is in L1. Not split over threads: two threads each summing half of
+    // every row took longer than one (2048 × 1024 from L3: 0.84-0.88 ms against 0.68-0.75 ms).
+    private static void ColumnSums(ReadOnlySpan<float> a, Span<float> sums, Span<float> secondSums, int rows)
+    {
+        int width = sums.Length;
         for (int r = 0; r < rows; r++)
-            TensorPrimitives.Add(sums, a.Slice(r * width, width), sums);
+        {
+            ReadOnlySpan<float> row = a.Slice(r * width, width);
+            TensorPrimitives.Add(sums, row, sums);
+            if (!secondSums.IsEmpty)
+                TensorPrimitives.Add(secondSums, row, secondSums);
+        }
     }
 
     // Every form after its shapes are validated: the FMA kernels, split across threads when that pays, or the portable loops.

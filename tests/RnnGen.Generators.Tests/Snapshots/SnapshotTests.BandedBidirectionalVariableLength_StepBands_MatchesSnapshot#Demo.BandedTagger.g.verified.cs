@@ -559,8 +559,8 @@ namespace Demo
             // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L0Merged, SequenceLength * BatchSize * 10), g.Slice(WeightIhL1Offset, WeightIhL1Length), 24, 10, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L1Hidden, SequenceLength * L1HiddenStride), g.Slice(WeightHhL1Offset, WeightHhL1Length), 24, 3, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), g.Slice(BiasIhL1Offset, BiasIhL1Length), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), g.Slice(BiasHhL1Offset, BiasHhL1Length), SequenceLength * BatchSize);
+            // db_ih and db_hh both receive Σ dgates over the window: one pass adds it to each.
+            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), g.Slice(BiasIhL1Offset, BiasIhL1Length), g.Slice(BiasHhL1Offset, BiasHhL1Length), SequenceLength * BatchSize);
             // Projection: dW_hr += dhᵀ (o ⊙ tanh(c)) over the window.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1HiddenGradient + L1HiddenStride, SequenceLength * L1HiddenStride), ws.Slice(L1Raw, SequenceLength * L1CellStride), g.Slice(WeightHrL1Offset, WeightHrL1Length), 3, 6, SequenceLength * BatchSize, true);
             // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.

@@ -347,8 +347,8 @@ namespace Demo
             // Embedding gradient from the table too: dE[v] += dP[v] W_ih, the sum of dx over the positions holding v.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0TokenTable, VocabularySize * 6), p.Slice(WeightIhL0Offset, WeightIhL0Length), g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), VocabularySize, 3, 6, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 6, 6, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 6), g.Slice(BiasIhL0Offset, BiasIhL0Length), VocabularySize);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 6), g.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
+            // db_ih and db_hh both receive Σ dgates over the window: one pass adds it to each.
+            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 6), g.Slice(BiasIhL0Offset, BiasIhL0Length), g.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
             // Input gradient: deferred to InputGradient's first read, from this copy of W_ih.
             p.Slice(WeightIhL0Offset, WeightIhL0Length).CopyTo(ws.Slice(L0InputWeightCopy, 18));
 

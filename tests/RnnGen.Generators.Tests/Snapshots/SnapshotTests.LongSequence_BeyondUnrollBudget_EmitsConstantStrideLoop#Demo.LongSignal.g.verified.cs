@@ -317,8 +317,8 @@ namespace Demo
             // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), x, g.Slice(WeightIhL0Offset, WeightIhL0Length), 8, 1, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 8, 2, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
+            // db_ih and db_hh both receive Σ dgates over the window: one pass adds it to each.
+            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasIhL0Offset, BiasIhL0Length), g.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
             // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.
             // Input gradient: dx = dgates W_ih.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 1), SequenceLength * BatchSize, 1, 8, false);

@@ -397,8 +397,8 @@ namespace Demo
             // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L0Hidden + L0HiddenStride, SequenceLength * L0HiddenStride), g.Slice(WeightIhL1Offset, WeightIhL1Length), 32, 8, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), ws.Slice(L1Hidden, SequenceLength * L1HiddenStride), g.Slice(WeightHhL1Offset, WeightHhL1Length), 32, 8, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), g.Slice(BiasIhL1Offset, BiasIhL1Length), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), g.Slice(BiasHhL1Offset, BiasHhL1Length), SequenceLength * BatchSize);
+            // db_ih and db_hh both receive Σ dgates over the window: one pass adds it to each.
+            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), g.Slice(BiasIhL1Offset, BiasIhL1Length), g.Slice(BiasHhL1Offset, BiasHhL1Length), SequenceLength * BatchSize);
             // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.
             // Gradient into layer 0's outputs: dgates W_ih.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L1GatesGradient, SequenceLength * L1GateStride), p.Slice(WeightIhL1Offset, WeightIhL1Length), ws.Slice(L0HiddenGradient + L0HiddenStride, SequenceLength * L0HiddenStride), SequenceLength * BatchSize, 8, 32, false);
@@ -421,8 +421,8 @@ namespace Demo
             // Weight gradients for the whole window as GEMMs: dW_ih += dgatesᵀ x, dW_hh += dgatesᵀ h_{t-1}.
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), x, g.Slice(WeightIhL0Offset, WeightIhL0Length), 32, 4, SequenceLength * BatchSize, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 32, 8, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasIhL0Offset, BiasIhL0Length), SequenceLength * BatchSize);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
+            // db_ih and db_hh both receive Σ dgates over the window: one pass adds it to each.
+            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), g.Slice(BiasIhL0Offset, BiasIhL0Length), g.Slice(BiasHhL0Offset, BiasHhL0Length), SequenceLength * BatchSize);
             // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.
             // Input gradient: dx = dgates W_ih.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(InputGradientOffset, SequenceLength * BatchSize * 4), SequenceLength * BatchSize, 4, 32, false);

@@ -327,8 +327,8 @@ namespace Demo
             // Embedding gradient from the table too: dE[v] += dP[v] W_ih, the sum of dx over the positions holding v.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0TokenTable, VocabularySize * 16), p.Slice(WeightIhL0Offset, WeightIhL0Length), g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), VocabularySize, 3, 16, true);
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 16, 4, SequenceLength * BatchSize, true);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 16), g.Slice(BiasIhL0Offset, BiasIhL0Length), VocabularySize);
-            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 16), g.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
+            // db_ih and db_hh both receive Σ dgates over the window: one pass adds it to each.
+            global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 16), g.Slice(BiasIhL0Offset, BiasIhL0Length), g.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
             // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.
             // Input gradient: deferred to InputGradient's first read, from this copy of W_ih.
             p.Slice(WeightIhL0Offset, WeightIhL0Length).CopyTo(ws.Slice(L0InputWeightCopy, 48));

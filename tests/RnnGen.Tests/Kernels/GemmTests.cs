@@ -246,6 +246,42 @@ public sealed class GemmTests
             Assert.Equal(expected[j], sums[j], 1e-5);
     }
 
+    // The two-sum form adds to each span exactly what the one-sum form would: the generated backward pass relies on it
+    // to give b_ih and b_hh the same gradients as two separate passes did.
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(17, 33)]
+    [InlineData(130, 200)]
+    public void AccumulateColumnSums_TwoSums_EachBitIdenticalToOneSum(int rows, int width)
+    {
+        var random = new RnnRandom((ulong)(rows + 7 * width));
+        float[] a = new float[rows * width], sums = new float[width], second = new float[width];
+        random.FillUniform(a, -1f, 1f);
+        random.FillUniform(sums, -1f, 1f);
+        random.FillUniform(second, -3f, 3f);
+        float[] expectedSums = (float[])sums.Clone(), expectedSecond = (float[])second.Clone();
+        Gemm.AccumulateColumnSums(a, expectedSums, rows);
+        Gemm.AccumulateColumnSums(a, expectedSecond, rows);
+
+        Gemm.AccumulateColumnSums(a, sums, second, rows);
+
+        Assert.Equal(expectedSums, sums);
+        Assert.Equal(expectedSecond, second);
+    }
+
+    [Fact]
+    public void AccumulateColumnSums_TwoSumsMismatchedOrOverlapping_ThrowsNamingSecondSums()
+    {
+        float[] sums = new float[8];
+        var shorter = Assert.Throws<ArgumentException>(() => Gemm.AccumulateColumnSums(new float[16], sums.AsSpan(0, 4), new float[3], 4));
+        Assert.Equal("secondSums", shorter.ParamName);
+        Assert.Contains("must have length 4", shorter.Message);
+        var overlapping = Assert.Throws<ArgumentException>(() => Gemm.AccumulateColumnSums(new float[16], sums.AsSpan(0, 4), sums.AsSpan(2, 4), 4));
+        Assert.Equal("secondSums", overlapping.ParamName);
+        Assert.Contains("must not overlap", overlapping.Message);
+        Assert.All(sums, value => Assert.Equal(0f, value));
+    }
+
     [Fact]
     public void AccumulateColumnSums_WrongLength_ThrowsNamingExpectedLength()
     {

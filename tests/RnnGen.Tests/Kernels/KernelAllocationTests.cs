@@ -37,6 +37,7 @@ public sealed class KernelAllocationTests
     [InlineData("Gemm.MultiplyPacked")]
     [InlineData("Gemm.AddRowVector")]
     [InlineData("Gemm.AccumulateColumnSums")]
+    [InlineData("Gemm.AccumulateColumnSums.TwoSums")]
     [InlineData("RnnCell.Activate")]
     [InlineData("RnnCell.Backward")]
     [InlineData("LstmCell.Forward")]
@@ -86,6 +87,9 @@ public sealed class KernelAllocationTests
                 break;
             case "Gemm.AccumulateColumnSums":
                 Gemm.AccumulateColumnSums(_c, _b.AsSpan(0, 200), 130);
+                break;
+            case "Gemm.AccumulateColumnSums.TwoSums":
+                Gemm.AccumulateColumnSums(_c, _b.AsSpan(0, 200), _b.AsSpan(200, 200), 130);
                 break;
             case "RnnCell.Activate":
                 RnnCell.Activate(_state, RnnActivation.Tanh);
