@@ -23,7 +23,7 @@ public static partial class Gemm
 
     // Rows of a TransposedA block packed at once: its [kc × 256] copy (≤ 320 KiB) stays in L2 while every micro-panel
     // of B passes. A is k-major, so each of its kc rows is read 1 KiB at a time: with 48-row blocks (192 bytes of
-    // each row, then a jump of a row's length, usually a multiple of 4 KiB) the copy took a third of the
+    // each row, then a jump of a row's length, usually a multiple of 4 KiB) the copy took a quarter of the
     // 1024 × 256 × 2048 weight-gradient product; with 256-row blocks it takes about a tenth.
     private const int BlockRows = 256;
 
@@ -55,7 +55,7 @@ public static partial class Gemm
         ref float panel = ref MemoryMarshal.GetReference(panelBuffer);
         ref float edge = ref MemoryMarshal.GetReference(edgeBuffer);
         int kBlock = InnerBlock(k);
-        ref float block = ref packA ? ref ThreadStore(ref t_blockStore, (long)Math.Min(k, kBlock) * Math.Min(i1 - i0, BlockRows)) : ref Unsafe.NullRef<float>();
+        ref float block = ref packA ? ref ThreadStore(ref t_blockStore, (long)kBlock * Math.Min(i1 - i0, BlockRows)) : ref Unsafe.NullRef<float>();
         for (int p0 = 0; p0 < k; p0 += kBlock)
         {
             int kc = Math.Min(kBlock, k - p0);
