@@ -35,7 +35,8 @@ public static partial class Gemm
     private static int t_threadPanelsStart;
 
     /// <summary>
-    /// A cache-line aligned buffer of <paramref name="length"/> floats owned by the calling thread, for a packed right
+    /// A cache-line aligned buffer of <paramref name="length"/> floats owned by the calling thread (from 1 MiB on huge
+    /// pages where the OS offers them, as a packed copy streamed on every step wants), for a packed right
     /// operand that only this thread multiplies by: each band of a generated time loop packs its own copy of W_hh here.
     /// Two cores reading one shared packed copy ran the recurrent products about 20% slower on this project's machine
     /// than with a copy each.
@@ -52,7 +53,7 @@ public static partial class Gemm
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         float[]? buffer = t_threadPanels;
         if (buffer is null || buffer.Length - t_threadPanelsStart < length)
-            t_threadPanels = buffer = AlignedBuffer.Allocate(length, AlignedBuffer.CacheLineBytes, out t_threadPanelsStart);
+            t_threadPanels = buffer = AlignedBuffer.AllocateStreamed(length, out t_threadPanelsStart);
         return buffer.AsSpan(t_threadPanelsStart, length);
     }
 

@@ -81,11 +81,12 @@ public sealed class PackedWeights
     }
 
     // The kernels stream 32-byte vectors through the copy; at the wrong offset of an array every other load straddles
-    // two cache lines (measured: a batch-1 LSTM H=64 step 1.5× slower), so the copy starts on a cache line.
+    // two cache lines (measured: a batch-1 LSTM H=64 step 1.5× slower), so the copy starts on a cache line, and a large
+    // one on a huge page (AlignedBuffer.AllocateStreamed).
     [MemberNotNull(nameof(_packed))]
     private void Allocate()
     {
-        float[] buffer = AlignedBuffer.Allocate(_length, AlignedBuffer.CacheLineBytes, out _start);
+        float[] buffer = AlignedBuffer.AllocateStreamed(_length, out _start);
         Volatile.Write(ref _packed, buffer);
     }
 }
