@@ -100,9 +100,21 @@ public static partial class AlignedBuffer
         nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
         nuint aligned = (address + HugePageBytes - 1) & ~(nuint)(HugePageBytes - 1);
         start = (int)((aligned - address) / sizeof(float));
-        // Advice only: if the kernel declines, the buffer works the same on small pages.
-        _ = Madvise((void*)aligned, (nuint)covered, MadviseHugePage);
+        Advise((void*)aligned, (nuint)covered);
         buffer.AsSpan(start, length).Clear();
         return buffer;
+    }
+
+    // Advice only: if the kernel declines, or a C library without madvise is loaded, the buffer works the same on
+    // small pages.
+    private static unsafe void Advise(void* address, nuint length)
+    {
+        try
+        {
+            _ = Madvise(address, length, MadviseHugePage);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+        }
     }
 }
