@@ -385,8 +385,7 @@ public sealed partial class RnnGenerator
             if (!m.HeadOnLastStep)
             {
                 w.Line("// Head on every step in one GEMM: y_t = h_t W_headᵀ + b_head.");
-                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({LayerOutput(c, m.TopLayer)}, {Param(c.Layout.HeadWeight)}, {y}, SequenceLength * BatchSize, OutputSize, {Int(width)}, false);");
-                w.Line($"{Kernels}.Gemm.AddRowVector({y}, {Param(c.Layout.HeadBias)}, SequenceLength * BatchSize);");
+                WriteGemmHead(c, LayerOutput(c, m.TopLayer), y, "SequenceLength * BatchSize", width);
                 if (m.VariableLength)
                     w.Line($"{Kernels}.Sequence.ClearPadding({y}, lengths, SequenceLength, OutputSize);");
             }
@@ -402,9 +401,15 @@ public sealed partial class RnnGenerator
                 {
                     w.Line("// Head on the final state (many-to-one): y = h_n W_headᵀ + b_head.");
                 }
-                w.Line($"{Kernels}.Gemm.MultiplyTransposedB({HeadInputLastStep(c)}, {Param(c.Layout.HeadWeight)}, {y}, BatchSize, OutputSize, {Int(width)}, false);");
-                w.Line($"{Kernels}.Gemm.AddRowVector({y}, {Param(c.Layout.HeadBias)}, BatchSize);");
+                WriteGemmHead(c, HeadInputLastStep(c), y, "BatchSize", width);
             }
+        }
+
+        // y = x W_headᵀ + b_head over `rows` rows of `width` inputs: one GEMM, then the bias on every row.
+        private static void WriteGemmHead(EmitContext c, string input, string output, string rows, int width)
+        {
+            c.Writer.Line($"{Kernels}.Gemm.MultiplyTransposedB({input}, {Param(c.Layout.HeadWeight)}, {output}, {rows}, OutputSize, {Int(width)}, false);");
+            c.Writer.Line($"{Kernels}.Gemm.AddRowVector({output}, {Param(c.Layout.HeadBias)}, {rows});");
         }
 
         private static string FinalMerged(EmitContext c) =>

@@ -176,8 +176,7 @@ public sealed partial class RnnGenerator
                 else
                 {
                     w.Line("// Head: y = h W_headᵀ + b_head (too large to pay for a packed copy).");
-                    w.Line($"{Kernels}.Gemm.MultiplyTransposedB({top}, {Param(c.Layout.HeadWeight)}, output, 1, OutputSize, {Int(m.TopLayer.StateSize)}, false);");
-                    w.Line($"{Kernels}.Gemm.AddRowVector(output, {Param(c.Layout.HeadBias)}, 1);");
+                    WriteGemmHead(c, top, "output", "1", m.TopLayer.StateSize);
                 }
                 if (c.IsClassifier)
                     w.Line("global::RnnGen.Losses.Softmax(output, OutputSize);");
