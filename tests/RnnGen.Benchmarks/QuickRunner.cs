@@ -26,7 +26,9 @@ namespace RnnGen.Benchmarks;
 /// host's peak moves between phases too: <c>pct_run_peak</c> is against that figure, <c>pct_peak</c> against the fixed
 /// reference of <see cref="FlopModel"/>. A several-thread case also reports its speedup over the one-thread case of
 /// the same run (from the two medians, and from the two cases timed in alternating blocks) beside the speedup of the
-/// FMA peak itself: what the second core gave a pure FMA loop just before.
+/// FMA peak itself: what the second core gave a pure FMA loop just before. A batch-1 case, paced by its weight loads
+/// rather than its FMAs, also reports the time just measured to read its weight copies as often as one run does
+/// (<see cref="ReadFloor"/>): <c>pct_read_floor</c> is that floor over the case's time.
 /// </remarks>
 internal static class QuickRunner
 {
@@ -58,6 +60,9 @@ internal static class QuickRunner
             line += Invariant($", \"run_peak_gflops\": {peak:0.#}, \"pct_run_peak\": {100 * gflops / peak:0.##}");
             if (widePeak is double wide)
                 line += Invariant($", \"run_peak512_gflops\": {wide:0.#}, \"pct_run_peak512\": {100 * gflops / wide:0.##}");
+            double? readFloor = benchmark.WeightReads.Count > 0 ? ReadFloor.Microseconds(benchmark.WeightReads) : null;
+            if (readFloor is double floor)
+                line += Invariant($", \"read_floor_us\": {floor:0.###}, \"pct_read_floor\": {100 * floor / microseconds:0.##}");
             if (benchmark.TokensPerRun > 0)
                 line += Invariant($", \"tokens_per_s\": {benchmark.TokensPerRun / (microseconds * 1e-6):0}");
             if (benchmark.Threads == 1)
@@ -65,7 +70,8 @@ internal static class QuickRunner
             else if (benchmark.OneThreadId is string singleId && oneThread.TryGetValue(singleId, out var single))
                 line += Invariant($", \"speedup_vs_1t\": {single.Microseconds / microseconds:0.###}, \"speedup_vs_1t_interleaved\": {InterleavedSpeedup(CaseCatalog.Create(singleId), benchmark):0.###}, \"fma_peak_speedup_vs_1t\": {peak / single.PeakGflops:0.###}");
             output.WriteLine(line + "}");
-            log.WriteLine(Invariant($"{id,-34} {microseconds,12:0.###} us  {100 * gflops / peak,6:0.##}% of this run's {benchmark.Threads}-core AVX2 peak ({peak:0.#} GFLOP/s)"));
+            log.WriteLine(Invariant($"{id,-34} {microseconds,12:0.###} us  {100 * gflops / peak,6:0.##}% of this run's {benchmark.Threads}-core AVX2 peak ({peak:0.#} GFLOP/s)")
+                + (readFloor is double weightsRead ? Invariant($", weight reads alone {weightsRead:0.###} us") : ""));
         }
 
         if (casePrefix is not null)

@@ -1,6 +1,9 @@
+using System.Collections.Generic;
+
 namespace RnnGen.Benchmarks.Cases;
 
-// Forward over one whole sequence at batch 1 from a zero initial state, the head on every step.
+// Forward over one whole sequence at batch 1 from a zero initial state, the head on every step: W_hh streamed once per
+// step, the packed W_ih once for the projection of all steps, the head's plain weight and bias once for its GEMM.
 
 /// <summary><c>seq_lstm_h128_t64</c>: LSTM I=32 H=128, T=64, Linear 32 on every step.</summary>
 internal sealed class SeqLstmH128T64Case : BenchmarkCase
@@ -12,6 +15,9 @@ internal sealed class SeqLstmH128T64Case : BenchmarkCase
     public override string Id => "seq_lstm_h128_t64";
 
     public override double Flops => FlopModel.Step(FlopModel.LstmGates, 32, 128, 32) * SeqLstmH128T64.SequenceLength;
+
+    public override IReadOnlyList<(long Bytes, int Times)> WeightReads =>
+        [(PackedRecurrentBytes(FlopModel.LstmGates, 128), SeqLstmH128T64.SequenceLength), (PackedInputBytes(FlopModel.LstmGates, 32, 128) + PlainHeadBytes(32, 128), 1)];
 
     public override void Run() => _model.Forward(_inputs, _outputs);
 }
@@ -26,6 +32,9 @@ internal sealed class SeqGruH128T64Case : BenchmarkCase
     public override string Id => "seq_gru_h128_t64";
 
     public override double Flops => FlopModel.Step(FlopModel.GruGates, 32, 128, 32) * SeqGruH128T64.SequenceLength;
+
+    public override IReadOnlyList<(long Bytes, int Times)> WeightReads =>
+        [(PackedRecurrentBytes(FlopModel.GruGates, 128), SeqGruH128T64.SequenceLength), (PackedInputBytes(FlopModel.GruGates, 32, 128) + PlainHeadBytes(32, 128), 1)];
 
     public override void Run() => _model.Forward(_inputs, _outputs);
 }

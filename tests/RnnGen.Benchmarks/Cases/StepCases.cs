@@ -1,6 +1,9 @@
+using System.Collections.Generic;
+
 namespace RnnGen.Benchmarks.Cases;
 
-// One streaming Step at batch 1 on carried state: the state is never reset, as in an audio or sensor loop.
+// One streaming Step at batch 1 on carried state: the state is never reset, as in an audio or sensor loop. A step
+// reads its whole packed copy (W_ih, W_hh and the head) once.
 
 /// <summary><c>step_lstm_h64</c>: LSTM I=32 H=64 + Linear 32.</summary>
 internal sealed class StepLstmH64Case : BenchmarkCase
@@ -15,6 +18,9 @@ internal sealed class StepLstmH64Case : BenchmarkCase
     public override string Id => "step_lstm_h64";
 
     public override double Flops => FlopModel.Step(FlopModel.LstmGates, 32, 64, 32);
+
+    public override IReadOnlyList<(long Bytes, int Times)> WeightReads =>
+        [(PackedInputBytes(FlopModel.LstmGates, 32, 64) + PackedRecurrentBytes(FlopModel.LstmGates, 64) + PackedHeadBytes(32, 64), 1)];
 
     public override void Run() => _model.Step(_state, _input, _output);
 }
@@ -33,6 +39,9 @@ internal sealed class StepLstmH256Case : BenchmarkCase
 
     public override double Flops => FlopModel.Step(FlopModel.LstmGates, 32, 256, 32);
 
+    public override IReadOnlyList<(long Bytes, int Times)> WeightReads =>
+        [(PackedInputBytes(FlopModel.LstmGates, 32, 256) + PackedRecurrentBytes(FlopModel.LstmGates, 256) + PackedHeadBytes(32, 256), 1)];
+
     public override void Run() => _model.Step(_state, _input, _output);
 }
 
@@ -49,6 +58,9 @@ internal sealed class StepGruH128Case : BenchmarkCase
     public override string Id => "step_gru_h128";
 
     public override double Flops => FlopModel.Step(FlopModel.GruGates, 32, 128, 32);
+
+    public override IReadOnlyList<(long Bytes, int Times)> WeightReads =>
+        [(PackedInputBytes(FlopModel.GruGates, 32, 128) + PackedRecurrentBytes(FlopModel.GruGates, 128) + PackedHeadBytes(32, 128), 1)];
 
     public override void Run() => _model.Step(_state, _input, _output);
 }
