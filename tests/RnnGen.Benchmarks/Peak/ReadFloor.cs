@@ -9,10 +9,11 @@ using RnnGen.Kernels;
 namespace RnnGen.Benchmarks.Peak;
 
 /// <summary>
-/// The least time a batch-1 case can take on this machine at the moment of a measurement: the time to read its
-/// packed weight copies from the cache as often as one run must, with nothing else to do. A batch-1 step does one
-/// multiply-add per weight it loads, so it is paced by the loads, not by the FMA peak; <see cref="FmaPeak"/>'s
-/// percentage says little about it, and this floor says how much room is left.
+/// The floor under a batch-1 case on this machine at the moment of a measurement: the time to read its packed weight
+/// copies from the cache as often as one run must, with nothing else to do. A batch-1 step does one multiply-add per
+/// weight it loads, so it is paced by the loads, not by the FMA peak; <see cref="FmaPeak"/>'s percentage says little
+/// about it, and this floor says how much room is left. (A kernel can beat it only by the part of a copy that stays in
+/// L1 from one read to the next, a panel of the alternating batch-1 streams.)
 /// </summary>
 /// <remarks>
 /// Each copy is a buffer of its size from <see cref="AlignedBuffer.AllocateStreamed"/>, the allocation the models'
