@@ -370,35 +370,18 @@ public static partial class PackedCell
         ref float cNew = ref MemoryMarshal.GetReference(c);
         ref float hNew = ref MemoryMarshal.GetReference(h);
         int panels = (hidden + PanelUnits - 1) / PanelUnits;
-        for (int n = 0; n < panels; n++)
+        int widePanelCount = widePanels ? hidden / PanelUnits : 0;
+        // The 512-bit path takes every whole panel; a partial last panel goes through the 256-bit blocks below, in its
+        // place in the order (first when the panels run backwards).
+        if (widePanelCount > 0 && !reversePanels)
+            LstmWidePanels(ref ihStart, ref xs, inputSize, ref gs, ref hhStart, ref hs, recurrentSize, ref cs, ref cNew, ref hNew, hidden, widePanelCount, stepMode, reversePanels);
+        for (int n = 0; n < panels - widePanelCount; n++)
         {
-            int panel = reversePanels ? panels - 1 - n : n;
+            int panel = reversePanels ? panels - 1 - n : widePanelCount + n;
             int u0 = panel * PanelUnits;
             int left = hidden - u0;
             ref float hh = ref Unsafe.Add(ref hhStart, (nint)panel * (recurrentSize + 1) * RowWidth);
             ref float ih = ref stepMode ? ref Unsafe.Add(ref ihStart, (nint)panel * (inputSize + 1) * RowWidth) : ref ihStart;
-            if (widePanels && left >= PanelUnits)
-            {
-                Vector512<float> i, f, g, o;
-                if (stepMode)
-                {
-                    i = Vector512.LoadUnsafe(ref ih) + Vector512.LoadUnsafe(ref hh);
-                    f = Vector512.LoadUnsafe(ref ih, PanelUnits) + Vector512.LoadUnsafe(ref hh, PanelUnits);
-                    g = Vector512.LoadUnsafe(ref ih, 2 * PanelUnits) + Vector512.LoadUnsafe(ref hh, 2 * PanelUnits);
-                    o = Vector512.LoadUnsafe(ref ih, 3 * PanelUnits) + Vector512.LoadUnsafe(ref hh, 3 * PanelUnits);
-                    AccumulateWide4(ref Unsafe.Add(ref ih, RowWidth), RowWidth, ref xs, inputSize, ref i, ref f, ref g, ref o);
-                }
-                else
-                {
-                    i = Vector512.LoadUnsafe(ref gs, (nuint)u0) + Vector512.LoadUnsafe(ref hh);
-                    f = Vector512.LoadUnsafe(ref gs, (nuint)(hidden + u0)) + Vector512.LoadUnsafe(ref hh, PanelUnits);
-                    g = Vector512.LoadUnsafe(ref gs, (nuint)(2 * hidden + u0)) + Vector512.LoadUnsafe(ref hh, 2 * PanelUnits);
-                    o = Vector512.LoadUnsafe(ref gs, (nuint)(3 * hidden + u0)) + Vector512.LoadUnsafe(ref hh, 3 * PanelUnits);
-                }
-                AccumulateWide4(ref Unsafe.Add(ref hh, RowWidth), RowWidth, ref hs, recurrentSize, ref i, ref f, ref g, ref o);
-                LstmFinishPanel(i, f, g, o, ref gs, ref cs, ref cNew, ref hNew, hidden, u0, stepMode);
-                continue;
-            }
             Vector256<float> i0, i1, f0, f1, g0, g1, o0, o1;
             if (stepMode)
             {
@@ -428,6 +411,114 @@ public static partial class PackedCell
             if (left > Lanes)
                 LstmFinish(i1, f1, g1, o1, ref gs, ref cs, ref cNew, ref hNew, hidden, u0 + Lanes, stepMode);
         }
+        if (widePanelCount > 0 && reversePanels)
+            LstmWidePanels(ref ihStart, ref xs, inputSize, ref gs, ref hhStart, ref hs, recurrentSize, ref cs, ref cNew, ref hNew, hidden, widePanelCount, stepMode, reversePanels);
+    }
+
+    // Rows of the next panel's products between the five pieces of the pending cell.
+    private const int RowsPerFinishPiece = 8;
+
+    // The whole panels sixteen lanes wide, one gate per Vector512. A panel's cell is finished while the next panel's
+    // products stream, in five pieces (σ(i), σ(f), tanh(g), σ(o) and c, then h), one after every RowsPerFinishPiece
+    // rows: finished at once, its activations, about a hundred operations, held up the weight stream (the H=128
+    // sequence ran 5-8% slower that way, alternating with this in one process; the steps alike; finished whole after
+    // the next panel's first rows, no faster). The pieces are LstmFinishPanel's operations in its order, so the
+    // results are bit-identical.
+    private static void LstmWidePanels(ref float ihStart, ref float xs, int inputSize, ref float gs, ref float hhStart, ref float hs, int recurrentSize,
+        ref float cs, ref float cNew, ref float hNew, int hidden, int panels, bool stepMode, bool reversePanels)
+    {
+        const int RowWidth = 4 * PanelUnits;
+        Vector512<float> pendingI = default, pendingF = default, pendingG = default, pendingO = default, pendingC = default;
+        int pendingUnit = -1;
+        int inputRows = stepMode ? inputSize : 0;
+        int rowCount = inputRows + recurrentSize;
+        for (int n = 0; n < panels; n++)
+        {
+            int panel = reversePanels ? panels - 1 - n : n;
+            int u0 = panel * PanelUnits;
+            ref float hh = ref Unsafe.Add(ref hhStart, (nint)panel * (recurrentSize + 1) * RowWidth);
+            ref float ih = ref stepMode ? ref Unsafe.Add(ref ihStart, (nint)panel * (inputSize + 1) * RowWidth) : ref hh;
+            Vector512<float> i, f, g, o;
+            if (stepMode)
+            {
+                i = Vector512.LoadUnsafe(ref ih) + Vector512.LoadUnsafe(ref hh);
+                f = Vector512.LoadUnsafe(ref ih, PanelUnits) + Vector512.LoadUnsafe(ref hh, PanelUnits);
+                g = Vector512.LoadUnsafe(ref ih, 2 * PanelUnits) + Vector512.LoadUnsafe(ref hh, 2 * PanelUnits);
+                o = Vector512.LoadUnsafe(ref ih, 3 * PanelUnits) + Vector512.LoadUnsafe(ref hh, 3 * PanelUnits);
+            }
+            else
+            {
+                i = Vector512.LoadUnsafe(ref gs, (nuint)u0) + Vector512.LoadUnsafe(ref hh);
+                f = Vector512.LoadUnsafe(ref gs, (nuint)(hidden + u0)) + Vector512.LoadUnsafe(ref hh, PanelUnits);
+                g = Vector512.LoadUnsafe(ref gs, (nuint)(2 * hidden + u0)) + Vector512.LoadUnsafe(ref hh, 2 * PanelUnits);
+                o = Vector512.LoadUnsafe(ref gs, (nuint)(3 * hidden + u0)) + Vector512.LoadUnsafe(ref hh, 3 * PanelUnits);
+            }
+            ref float ihRows = ref Unsafe.Add(ref ih, RowWidth);
+            ref float hhRows = ref Unsafe.Add(ref hh, RowWidth);
+            int done = 0;
+            for (int piece = 0; piece < 5; piece++)
+            {
+                int next = Math.Min(rowCount, done + RowsPerFinishPiece);
+                MultiplyAddRows(ref ihRows, ref xs, inputRows, ref hhRows, ref hs, done, next, ref i, ref f, ref g, ref o);
+                done = next;
+                if (pendingUnit < 0)
+                    continue;
+                switch (piece)
+                {
+                    case 0:
+                        pendingI = Activations.Sigmoid(pendingI);
+                        break;
+                    case 1:
+                        pendingF = Activations.Sigmoid(pendingF);
+                        break;
+                    case 2:
+                        pendingG = Activations.Tanh(pendingG);
+                        break;
+                    case 3:
+                        pendingO = Activations.Sigmoid(pendingO);
+                        pendingC = pendingF * Vector512.LoadUnsafe(ref Unsafe.Add(ref cs, pendingUnit)) + pendingI * pendingG;
+                        break;
+                    default:
+                        StorePanelCell(pendingI, pendingF, pendingG, pendingO, pendingC, ref gs, ref cNew, ref hNew, hidden, pendingUnit, stepMode);
+                        break;
+                }
+            }
+            MultiplyAddRows(ref ihRows, ref xs, inputRows, ref hhRows, ref hs, done, rowCount, ref i, ref f, ref g, ref o);
+            (pendingI, pendingF, pendingG, pendingO, pendingUnit) = (i, f, g, o, u0);
+        }
+        LstmFinishPanel(pendingI, pendingF, pendingG, pendingO, ref gs, ref cs, ref cNew, ref hNew, hidden, pendingUnit, stepMode);
+    }
+
+    // acc += x[k] · W_ih rows[k] for the first inputRows of [start, end), then h[k] · W_hh rows[k] for the rest: a
+    // panel's rows as one sequence, W_ih's (a step's input) before W_hh's.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAddRows(ref float ihRows, ref float x, int inputRows, ref float hhRows, ref float h, int start, int end,
+        ref Vector512<float> acc0, ref Vector512<float> acc1, ref Vector512<float> acc2, ref Vector512<float> acc3)
+    {
+        if (start < inputRows)
+            MultiplyAddRange(ref ihRows, ref x, start, Math.Min(end, inputRows), ref acc0, ref acc1, ref acc2, ref acc3);
+        if (end > inputRows)
+            MultiplyAddRange(ref hhRows, ref h, Math.Max(start, inputRows) - inputRows, end - inputRows, ref acc0, ref acc1, ref acc2, ref acc3);
+    }
+
+    // acc += vector[k] · rows[k] for k in [start, end), a whole LSTM panel row per k.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAddRange(ref float rows, ref float vector, int start, int end,
+        ref Vector512<float> acc0, ref Vector512<float> acc1, ref Vector512<float> acc2, ref Vector512<float> acc3)
+    {
+        const int RowWidth = 4 * PanelUnits;
+        Vector512<float> a0 = acc0, a1 = acc1, a2 = acc2, a3 = acc3;
+        ref float row = ref Unsafe.Add(ref rows, (nint)start * RowWidth);
+        for (int k = start; k < end; k++)
+        {
+            Vector512<float> v = Vector512.Create(Unsafe.Add(ref vector, k));
+            a0 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref row), a0);
+            a1 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref row, PanelUnits), a1);
+            a2 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref row, 2 * PanelUnits), a2);
+            a3 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref row, 3 * PanelUnits), a3);
+            row = ref Unsafe.Add(ref row, RowWidth);
+        }
+        acc0 = a0; acc1 = a1; acc2 = a2; acc3 = a3;
     }
 
     // LstmFinish on a whole panel at once, sixteen lanes wide: the 512-bit activations repeat the 256-bit ones
@@ -440,6 +531,14 @@ public static partial class PackedCell
         g = Activations.Tanh(g);
         o = Activations.Sigmoid(o);
         Vector512<float> cv = f * Vector512.LoadUnsafe(ref Unsafe.Add(ref cPrev, unit)) + i * g;
+        StorePanelCell(i, f, g, o, cv, ref gates, ref c, ref h, hidden, unit, stepMode);
+    }
+
+    // h = o ⊙ tanh(c); c and h stored, and outside a step the activations too, for the backward pass.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePanelCell(Vector512<float> i, Vector512<float> f, Vector512<float> g, Vector512<float> o, Vector512<float> cv,
+        ref float gates, ref float c, ref float h, int hidden, int unit, bool stepMode)
+    {
         Vector512<float> hv = o * Activations.Tanh(cv);
         cv.StoreUnsafe(ref Unsafe.Add(ref c, unit));
         hv.StoreUnsafe(ref Unsafe.Add(ref h, unit));
