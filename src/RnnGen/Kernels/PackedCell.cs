@@ -415,7 +415,7 @@ public static partial class PackedCell
             LstmWidePanels(ref ihStart, ref xs, inputSize, ref gs, ref hhStart, ref hs, recurrentSize, ref cs, ref cNew, ref hNew, hidden, widePanelCount, stepMode, reversePanels);
     }
 
-    // Rows of the next panel's products between the five pieces of the pending cell.
+    // Rows of the next panel's products between two pieces of the pending cell (LstmWidePanels, GruWidePairs).
     private const int RowsPerFinishPiece = 8;
 
     // The whole panels sixteen lanes wide, one gate per Vector512. A panel's cell is finished while the next panel's
@@ -456,13 +456,11 @@ public static partial class PackedCell
             ref float ihRows = ref Unsafe.Add(ref ih, RowWidth);
             ref float hhRows = ref Unsafe.Add(ref hh, RowWidth);
             int done = 0;
-            for (int piece = 0; piece < 5; piece++)
+            for (int piece = 0; piece < 5 && pendingUnit >= 0; piece++)
             {
                 int next = Math.Min(rowCount, done + RowsPerFinishPiece);
                 MultiplyAddRows(ref ihRows, ref xs, inputRows, ref hhRows, ref hs, done, next, ref i, ref f, ref g, ref o);
                 done = next;
-                if (pendingUnit < 0)
-                    continue;
                 switch (piece)
                 {
                     case 0:
@@ -619,19 +617,14 @@ public static partial class PackedCell
         ref float candidate = ref MemoryMarshal.GetReference(hiddenCandidate);
         ref float hNew = ref MemoryMarshal.GetReference(h);
         int panels = (hidden + PanelUnits - 1) / PanelUnits;
-        for (int n = 0; n < panels; n++)
+        int pairedPanels = widePanels ? hidden / PanelUnits / 2 * 2 : 0;
+        // Whole panels go through the 512-bit path two at a time; an odd whole panel and a partial last one follow
+        // alone, in their place in the order (first when the panels run backwards).
+        if (pairedPanels > 0 && !reversePanels)
+            GruWidePairs(ref ihStart, ref xs, inputSize, ref gs, ref candidate, ref hhStart, ref hs, ref hNew, hidden, pairedPanels / 2, stepMode, reversePanels);
+        for (int n = 0; n < panels - pairedPanels; n++)
         {
-            int panel = reversePanels ? panels - 1 - n : n;
-            if (widePanels && n + 1 < panels)
-            {
-                int first = reversePanels ? panel - 1 : panel;
-                if ((first + 2) * PanelUnits <= hidden)
-                {
-                    GruPanelPair(ref ihStart, ref xs, ref hhStart, ref hs, ref gs, ref candidate, ref hNew, first, hidden, inputSize, stepMode);
-                    n++;
-                    continue;
-                }
-            }
+            int panel = reversePanels ? panels - 1 - n : pairedPanels + n;
             int u0 = panel * PanelUnits;
             int left = hidden - u0;
             ref float hh = ref Unsafe.Add(ref hhStart, (nint)panel * (hidden + 1) * RowWidth);
@@ -682,45 +675,137 @@ public static partial class PackedCell
             if (left > Lanes)
                 GruFinish(r1, z1, nx1, nh1, ref gs, ref candidate, ref hs, ref hNew, hidden, u0 + Lanes, stepMode);
         }
+        if (pairedPanels > 0 && reversePanels)
+            GruWidePairs(ref ihStart, ref xs, inputSize, ref gs, ref candidate, ref hhStart, ref hs, ref hNew, hidden, pairedPanels / 2, stepMode, reversePanels);
     }
 
-    // Two adjacent whole panels side by side, sixteen lanes wide. A GRU row holds three gates, so one panel alone keeps
-    // three FMA chains, too few to cover the FMA latency; two keep six. Each lane's chain is the one-panel chain.
-    private static void GruPanelPair(ref float ihStart, ref float xs, ref float hhStart, ref float hs, ref float gs, ref float candidate, ref float hNew,
-        int first, int hidden, int inputSize, bool stepMode)
+    // Pairs of adjacent whole panels side by side, sixteen lanes wide. A GRU row holds three gates, so one panel alone
+    // keeps three FMA chains, too few to cover the FMA latency; two keep six, each lane's chain the one-panel chain. As
+    // in LstmWidePanels, in a sequence a pair's cells are finished while the next pair's rows stream, in six pieces
+    // (σ(r), σ(z), then n and h, for each panel), one after every RowsPerFinishPiece rows: the H=128 sequence 3-4%
+    // faster than finishing each pair at once, alternating in one process. A step finishes each pair at once: spread,
+    // the H=128 step ran 0-4% slower. The pieces are GruFinishPanel's operations in its order: bit-identical results.
+    private static void GruWidePairs(ref float ihStart, ref float xs, int inputSize, ref float gs, ref float candidate, ref float hhStart, ref float hs,
+        ref float hNew, int hidden, int pairs, bool stepMode, bool reversePanels)
     {
         const int RowWidth = 3 * PanelUnits;
-        int u0 = first * PanelUnits, u1 = u0 + PanelUnits;
-        nint hhPanel = (nint)(hidden + 1) * RowWidth;
-        ref float hh0 = ref Unsafe.Add(ref hhStart, first * hhPanel);
-        ref float hh1 = ref Unsafe.Add(ref hh0, hhPanel);
-        Vector512<float> r0, z0, nx0, nh0 = Vector512.LoadUnsafe(ref hh0, 2 * PanelUnits);
-        Vector512<float> r1, z1, nx1, nh1 = Vector512.LoadUnsafe(ref hh1, 2 * PanelUnits);
-        if (stepMode)
+        nint ihPanel = (nint)(inputSize + 1) * RowWidth, hhPanel = (nint)(hidden + 1) * RowWidth;
+        Vector512<float> pendingR0 = default, pendingZ0 = default, pendingNx0 = default, pendingNh0 = default;
+        Vector512<float> pendingR1 = default, pendingZ1 = default, pendingNx1 = default, pendingNh1 = default;
+        int pendingUnit = -1;
+        int inputRows = stepMode ? inputSize : 0;
+        int rowCount = inputRows + hidden;
+        for (int n = 0; n < pairs; n++)
         {
-            nint ihPanel = (nint)(inputSize + 1) * RowWidth;
-            ref float ih0 = ref Unsafe.Add(ref ihStart, first * ihPanel);
-            ref float ih1 = ref Unsafe.Add(ref ih0, ihPanel);
-            r0 = Vector512.LoadUnsafe(ref ih0) + Vector512.LoadUnsafe(ref hh0);
-            z0 = Vector512.LoadUnsafe(ref ih0, PanelUnits) + Vector512.LoadUnsafe(ref hh0, PanelUnits);
-            nx0 = Vector512.LoadUnsafe(ref ih0, 2 * PanelUnits);
-            r1 = Vector512.LoadUnsafe(ref ih1) + Vector512.LoadUnsafe(ref hh1);
-            z1 = Vector512.LoadUnsafe(ref ih1, PanelUnits) + Vector512.LoadUnsafe(ref hh1, PanelUnits);
-            nx1 = Vector512.LoadUnsafe(ref ih1, 2 * PanelUnits);
-            AccumulateWidePair3(ref Unsafe.Add(ref ih0, RowWidth), ihPanel, RowWidth, ref xs, inputSize, ref r0, ref z0, ref nx0, ref r1, ref z1, ref nx1);
+            int first = 2 * (reversePanels ? pairs - 1 - n : n);
+            int u0 = first * PanelUnits, u1 = u0 + PanelUnits;
+            ref float hh0 = ref Unsafe.Add(ref hhStart, first * hhPanel);
+            ref float hh1 = ref Unsafe.Add(ref hh0, hhPanel);
+            ref float ih0 = ref stepMode ? ref Unsafe.Add(ref ihStart, first * ihPanel) : ref hh0;
+            Vector512<float> r0, z0, nx0, nh0 = Vector512.LoadUnsafe(ref hh0, 2 * PanelUnits);
+            Vector512<float> r1, z1, nx1, nh1 = Vector512.LoadUnsafe(ref hh1, 2 * PanelUnits);
+            if (stepMode)
+            {
+                ref float ih1 = ref Unsafe.Add(ref ih0, ihPanel);
+                r0 = Vector512.LoadUnsafe(ref ih0) + Vector512.LoadUnsafe(ref hh0);
+                z0 = Vector512.LoadUnsafe(ref ih0, PanelUnits) + Vector512.LoadUnsafe(ref hh0, PanelUnits);
+                nx0 = Vector512.LoadUnsafe(ref ih0, 2 * PanelUnits);
+                r1 = Vector512.LoadUnsafe(ref ih1) + Vector512.LoadUnsafe(ref hh1);
+                z1 = Vector512.LoadUnsafe(ref ih1, PanelUnits) + Vector512.LoadUnsafe(ref hh1, PanelUnits);
+                nx1 = Vector512.LoadUnsafe(ref ih1, 2 * PanelUnits);
+            }
+            else
+            {
+                r0 = Vector512.LoadUnsafe(ref gs, (nuint)u0) + Vector512.LoadUnsafe(ref hh0);
+                z0 = Vector512.LoadUnsafe(ref gs, (nuint)(hidden + u0)) + Vector512.LoadUnsafe(ref hh0, PanelUnits);
+                nx0 = Vector512.LoadUnsafe(ref gs, (nuint)(2 * hidden + u0));
+                r1 = Vector512.LoadUnsafe(ref gs, (nuint)u1) + Vector512.LoadUnsafe(ref hh1);
+                z1 = Vector512.LoadUnsafe(ref gs, (nuint)(hidden + u1)) + Vector512.LoadUnsafe(ref hh1, PanelUnits);
+                nx1 = Vector512.LoadUnsafe(ref gs, (nuint)(2 * hidden + u1));
+            }
+            ref float ihRows = ref Unsafe.Add(ref ih0, RowWidth);
+            ref float hhRows = ref Unsafe.Add(ref hh0, RowWidth);
+            int done = 0;
+            for (int piece = 0; piece < 6 && pendingUnit >= 0; piece++)
+            {
+                int next = Math.Min(rowCount, done + RowsPerFinishPiece);
+                MultiplyAddPairRows(ref ihRows, ihPanel, ref xs, inputRows, ref hhRows, hhPanel, ref hs, done, next,
+                    ref r0, ref z0, ref nx0, ref nh0, ref r1, ref z1, ref nx1, ref nh1);
+                done = next;
+                switch (piece)
+                {
+                    case 0:
+                        pendingR0 = Activations.Sigmoid(pendingR0);
+                        break;
+                    case 1:
+                        pendingZ0 = Activations.Sigmoid(pendingZ0);
+                        break;
+                    case 2:
+                        StoreGruPanel(pendingR0, pendingZ0, pendingNx0, pendingNh0, ref gs, ref candidate, ref hs, ref hNew, hidden, pendingUnit, stepMode);
+                        break;
+                    case 3:
+                        pendingR1 = Activations.Sigmoid(pendingR1);
+                        break;
+                    case 4:
+                        pendingZ1 = Activations.Sigmoid(pendingZ1);
+                        break;
+                    default:
+                        StoreGruPanel(pendingR1, pendingZ1, pendingNx1, pendingNh1, ref gs, ref candidate, ref hs, ref hNew, hidden, pendingUnit + PanelUnits, stepMode);
+                        break;
+                }
+            }
+            MultiplyAddPairRows(ref ihRows, ihPanel, ref xs, inputRows, ref hhRows, hhPanel, ref hs, done, rowCount,
+                ref r0, ref z0, ref nx0, ref nh0, ref r1, ref z1, ref nx1, ref nh1);
+            if (stepMode)
+            {
+                GruFinishPanel(r0, z0, nx0, nh0, ref gs, ref candidate, ref hs, ref hNew, hidden, u0, stepMode);
+                GruFinishPanel(r1, z1, nx1, nh1, ref gs, ref candidate, ref hs, ref hNew, hidden, u1, stepMode);
+                continue;
+            }
+            (pendingR0, pendingZ0, pendingNx0, pendingNh0, pendingR1, pendingZ1, pendingNx1, pendingNh1, pendingUnit) = (r0, z0, nx0, nh0, r1, z1, nx1, nh1, u0);
         }
-        else
+        if (pendingUnit < 0)
+            return;
+        GruFinishPanel(pendingR0, pendingZ0, pendingNx0, pendingNh0, ref gs, ref candidate, ref hs, ref hNew, hidden, pendingUnit, stepMode);
+        GruFinishPanel(pendingR1, pendingZ1, pendingNx1, pendingNh1, ref gs, ref candidate, ref hs, ref hNew, hidden, pendingUnit + PanelUnits, stepMode);
+    }
+
+    // Rows [start, end) of a pair of GRU panels (the second `second` floats after the first), W_ih's inputRows first
+    // (into r, z and nx), then W_hh's (into r, z and nh).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAddPairRows(ref float ihRows, nint ihSecond, ref float x, int inputRows, ref float hhRows, nint hhSecond, ref float h,
+        int start, int end, ref Vector512<float> r0, ref Vector512<float> z0, ref Vector512<float> nx0, ref Vector512<float> nh0,
+        ref Vector512<float> r1, ref Vector512<float> z1, ref Vector512<float> nx1, ref Vector512<float> nh1)
+    {
+        if (start < inputRows)
+            MultiplyAddPairRange(ref ihRows, ihSecond, ref x, start, Math.Min(end, inputRows), ref r0, ref z0, ref nx0, ref r1, ref z1, ref nx1);
+        if (end > inputRows)
+            MultiplyAddPairRange(ref hhRows, hhSecond, ref h, Math.Max(start, inputRows) - inputRows, end - inputRows, ref r0, ref z0, ref nh0, ref r1, ref z1, ref nh1);
+    }
+
+    // acc += vector[k] · rows[k] for k in [start, end) over two GRU panels' rows at once.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAddPairRange(ref float rows, nint second, ref float vector, int start, int end,
+        ref Vector512<float> acc0, ref Vector512<float> acc1, ref Vector512<float> acc2,
+        ref Vector512<float> acc3, ref Vector512<float> acc4, ref Vector512<float> acc5)
+    {
+        const int RowWidth = 3 * PanelUnits;
+        Vector512<float> a0 = acc0, a1 = acc1, a2 = acc2, a3 = acc3, a4 = acc4, a5 = acc5;
+        ref float row = ref Unsafe.Add(ref rows, (nint)start * RowWidth);
+        ref float row2 = ref Unsafe.Add(ref row, second);
+        for (int k = start; k < end; k++)
         {
-            r0 = Vector512.LoadUnsafe(ref gs, (nuint)u0) + Vector512.LoadUnsafe(ref hh0);
-            z0 = Vector512.LoadUnsafe(ref gs, (nuint)(hidden + u0)) + Vector512.LoadUnsafe(ref hh0, PanelUnits);
-            nx0 = Vector512.LoadUnsafe(ref gs, (nuint)(2 * hidden + u0));
-            r1 = Vector512.LoadUnsafe(ref gs, (nuint)u1) + Vector512.LoadUnsafe(ref hh1);
-            z1 = Vector512.LoadUnsafe(ref gs, (nuint)(hidden + u1)) + Vector512.LoadUnsafe(ref hh1, PanelUnits);
-            nx1 = Vector512.LoadUnsafe(ref gs, (nuint)(2 * hidden + u1));
+            Vector512<float> v = Vector512.Create(Unsafe.Add(ref vector, k));
+            a0 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref row), a0);
+            a1 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref row, PanelUnits), a1);
+            a2 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref row, 2 * PanelUnits), a2);
+            a3 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref row2), a3);
+            a4 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref row2, PanelUnits), a4);
+            a5 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref row2, 2 * PanelUnits), a5);
+            row = ref Unsafe.Add(ref row, RowWidth);
+            row2 = ref Unsafe.Add(ref row2, RowWidth);
         }
-        AccumulateWidePair3(ref Unsafe.Add(ref hh0, RowWidth), hhPanel, RowWidth, ref hs, hidden, ref r0, ref z0, ref nh0, ref r1, ref z1, ref nh1);
-        GruFinishPanel(r0, z0, nx0, nh0, ref gs, ref candidate, ref hs, ref hNew, hidden, u0, stepMode);
-        GruFinishPanel(r1, z1, nx1, nh1, ref gs, ref candidate, ref hs, ref hNew, hidden, u1, stepMode);
+        acc0 = a0; acc1 = a1; acc2 = a2; acc3 = a3; acc4 = a4; acc5 = a5;
     }
 
     // The gate math of GruCell.Forward, in the same unfused order: n = tanh(nx + nh ⊙ r), h = (hPrev − n) ⊙ z + n.
@@ -750,8 +835,15 @@ public static partial class PackedCell
     internal static void GruFinishPanel(Vector512<float> r, Vector512<float> z, Vector512<float> nx, Vector512<float> nh,
         ref float gx, ref float hiddenCandidate, ref float hPrev, ref float h, int hidden, int unit, bool stepMode)
     {
-        r = Activations.Sigmoid(r);
-        z = Activations.Sigmoid(z);
+        StoreGruPanel(Activations.Sigmoid(r), Activations.Sigmoid(z), nx, nh, ref gx, ref hiddenCandidate, ref hPrev, ref h, hidden, unit, stepMode);
+    }
+
+    // n = tanh(nx + nh ⊙ r) and h = (hPrev − n) ⊙ z + n from the activated r and z; h stored, and outside a step the
+    // gates and nh too, for the backward pass.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreGruPanel(Vector512<float> r, Vector512<float> z, Vector512<float> nx, Vector512<float> nh,
+        ref float gx, ref float hiddenCandidate, ref float hPrev, ref float h, int hidden, int unit, bool stepMode)
+    {
         Vector512<float> n = Activations.Tanh(nx + nh * r);
         Vector512<float> hp = Vector512.LoadUnsafe(ref Unsafe.Add(ref hPrev, unit));
         ((hp - n) * z + n).StoreUnsafe(ref Unsafe.Add(ref h, unit));
@@ -1054,29 +1146,6 @@ public static partial class PackedCell
             rows = ref Unsafe.Add(ref rows, width);
         }
         acc0 = a0; acc1 = a1; acc2 = a2; acc3 = a3;
-    }
-
-    // AccumulateWide3 over two panels at once: `second` is the offset of the second panel's rows from the first's.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void AccumulateWidePair3(ref float rows, nint second, nint width, ref float vector, int count,
-        ref Vector512<float> acc0, ref Vector512<float> acc1, ref Vector512<float> acc2,
-        ref Vector512<float> acc3, ref Vector512<float> acc4, ref Vector512<float> acc5)
-    {
-        Vector512<float> a0 = acc0, a1 = acc1, a2 = acc2, a3 = acc3, a4 = acc4, a5 = acc5;
-        ref float rows2 = ref Unsafe.Add(ref rows, second);
-        for (int k = 0; k < count; k++)
-        {
-            Vector512<float> v = Vector512.Create(Unsafe.Add(ref vector, k));
-            a0 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows), a0);
-            a1 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows, PanelUnits), a1);
-            a2 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows, 2 * PanelUnits), a2);
-            a3 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows2), a3);
-            a4 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows2, PanelUnits), a4);
-            a5 = Avx512F.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref rows2, 2 * PanelUnits), a5);
-            rows = ref Unsafe.Add(ref rows, width);
-            rows2 = ref Unsafe.Add(ref rows2, width);
-        }
-        acc0 = a0; acc1 = a1; acc2 = a2; acc3 = a3; acc4 = a4; acc5 = a5;
     }
 
     // Accumulate6 sixteen lanes wide: a whole GRU panel row.
