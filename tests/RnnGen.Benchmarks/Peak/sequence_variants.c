@@ -1,5 +1,6 @@
-// The LSTM sequence case (batch 1, T=64, I=32, H=128) as PackedCell runs it, input projection then recurrence, beside
-// the variants session 11 tried for it, alternating run by run so that all see the same phases of the host:
+// The LSTM sequence case (batch 1, T=64, I=32, H=128) as PackedCell ran it until session 11, input projection then
+// recurrence, beside the variants session 11 tried for it, alternating run by run so that all see the same phases of
+// the host:
 //
 //   kernel       the projection of all 64 steps (8-row x 2-gate tiles of W_ih), then the recurrence, panels
 //                alternating direction step by step, each panel's cell finished right after its W_hh rows;
@@ -8,6 +9,7 @@
 //   pairs        two panels' rows interleaved, 8 FMA chains instead of 4;
 //   shuffled h   h[k] broadcast from a register (2 shuffles per 4 k) instead of a load per row;
 //   deferred     a panel's cell finished after the first 16 W_hh rows of the next panel;
+//   spread       a panel's cell finished in five pieces, one after every 8 of the next panel's first 40 W_hh rows;
 //   prefetch     prefetcht0 of the W_hh row 1 KiB ahead;
 //   no division  sigmoid's and tanh's divisions as rcp14 and a Newton step (not bit-identical: the divider's share);
 //   palindrome   each panel as eight 16-row blocks with their own partial sums, added in block order, so that a
@@ -16,9 +18,11 @@
 //
 // Every variant but the last two computes the same h bit for bit; the program checks it. Three runs on this machine,
 // times over the kernel's: interleaved 1.00-1.05, pairs 1.06-1.08, shuffled h 1.01-1.03, deferred 0.95-1.00,
-// prefetch 1.09-1.13, no division 0.98-1.01, palindrome 0.99-1.02. "Deferred" ported to PackedCell gained nothing through the JIT (the
-// sequence within 1% either way, the H=256 step 2-4% slower, alternating in one process), so none was kept. The
-// recurrence streams W_hh (264 KiB) from the L2 64 times, about 185 us of plain reads (Peak/ReadFloor.cs).
+// spread 0.96-0.97, prefetch 1.09-1.13, no division 0.98-1.01, palindrome 0.99-1.02. Ported to PackedCell, "deferred"
+// gained nothing through the JIT (the sequence within 1%, the H=256 step 2-4% slower, alternating in one process) and
+// "spread" 5-8% on the sequence with the steps alike: PackedCell finishes its 512-bit cells that way since session 11,
+// and "kernel" here is the code before. The recurrence streams W_hh (264 KiB) from the L2 64 times, about 185 us of
+// plain reads (Peak/ReadFloor.cs).
 //
 // gcc -O3 -mavx512f -mavx512dq -mfma -o sequence_variants sequence_variants.c && ./sequence_variants
 #include <immintrin.h>
@@ -145,8 +149,8 @@ static inline void finish(const __m512 *acc, float *g, const float *cp, float *c
 #define PANEL(n) (reverse ? PANELS - 1 - (n) : (n))
 #define WEIGHTS(panel) (w_hh + (size_t)(panel) * (QH + 1) * ROW)
 
-enum { KERNEL, INTERLEAVED, PAIRS, SHUFFLED, DEFERRED, PREFETCH, NO_DIVISION, PALINDROME, VARIANTS };
-static const char *names[VARIANTS] = {"kernel", "interleaved", "pairs", "shuffled h", "deferred", "prefetch", "no division", "palindrome"};
+enum { KERNEL, INTERLEAVED, PAIRS, SHUFFLED, DEFERRED, SPREAD, PREFETCH, NO_DIVISION, PALINDROME, VARIANTS };
+static const char *names[VARIANTS] = {"kernel", "interleaved", "pairs", "shuffled h", "deferred", "spread", "prefetch", "no division", "palindrome"};
 
 __attribute__((noinline)) static void run(int variant)
 {
@@ -232,6 +236,31 @@ __attribute__((noinline)) static void run(int variant)
                     __m512 v = _mm512_set1_ps(hp[k]);
                     for (int j = 0; j < 4; j++) acc[j] = _mm512_fmadd_ps(v, _mm512_load_ps(b + 16 * j), acc[j]);
                 }
+            } else if (variant == SPREAD) {
+                // The pending panel's cell in five pieces, one after every 8 of this panel's first 40 rows.
+                __m512 pi = pending[0], pf = pending[1], pg = pending[2], po = pending[3], pc = _mm512_setzero_ps();
+                int pu = pending_unit;
+                rows(acc, &b, hp, 0, 8);
+                if (pu >= 0) pi = exact_sigmoid(pi);
+                rows(acc, &b, hp, 8, 16);
+                if (pu >= 0) pf = exact_sigmoid(pf);
+                rows(acc, &b, hp, 16, 24);
+                if (pu >= 0) pg = exact_tanh(pg);
+                rows(acc, &b, hp, 24, 32);
+                if (pu >= 0) {
+                    po = exact_sigmoid(po);
+                    pc = _mm512_fmadd_ps(pf, _mm512_load_ps(cp + pu), _mm512_mul_ps(pi, pg));
+                    _mm512_store_ps(cn + pu, pc);
+                }
+                rows(acc, &b, hp, 32, 40);
+                if (pu >= 0) {
+                    _mm512_store_ps(hn + pu, _mm512_mul_ps(po, exact_tanh(pc)));
+                    _mm512_store_ps(g + pu, pi); _mm512_store_ps(g + QH + pu, pf); _mm512_store_ps(g + 2 * QH + pu, pg); _mm512_store_ps(g + 3 * QH + pu, po);
+                }
+                rows(acc, &b, hp, 40, QH);
+                memcpy(pending, acc, sizeof pending);
+                pending_unit = u;
+                continue;
             } else if (variant == DEFERRED) {
                 rows(acc, &b, hp, 0, 16);
                 if (pending_unit >= 0) finish(pending, g, cp, cn, hn, pending_unit);
@@ -244,7 +273,7 @@ __attribute__((noinline)) static void run(int variant)
             }
             finish(acc, g, cp, cn, hn, u);
         }
-        if (variant == DEFERRED) finish(pending, g, cp, cn, hn, pending_unit);
+        if (variant == DEFERRED || variant == SPREAD) finish(pending, g, cp, cn, hn, pending_unit);
     }
 }
 
