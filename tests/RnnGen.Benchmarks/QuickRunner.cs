@@ -60,7 +60,8 @@ internal static class QuickRunner
             line += Invariant($", \"run_peak_gflops\": {peak:0.#}, \"pct_run_peak\": {100 * gflops / peak:0.##}");
             if (widePeak is double wide)
                 line += Invariant($", \"run_peak512_gflops\": {wide:0.#}, \"pct_run_peak512\": {100 * gflops / wide:0.##}");
-            double? readFloor = benchmark.WeightReads.Count > 0 ? ReadFloor.Microseconds(benchmark.WeightReads) : null;
+            IReadOnlyList<(long Bytes, int Times)> weightReads = benchmark.WeightReads;
+            double? readFloor = weightReads.Count > 0 ? ReadFloor.Microseconds(weightReads) : null;
             if (readFloor is double floor)
                 line += Invariant($", \"read_floor_us\": {floor:0.###}, \"pct_read_floor\": {100 * floor / microseconds:0.##}");
             if (benchmark.TokensPerRun > 0)
