@@ -6,8 +6,8 @@ using System.Threading;
 namespace RnnGen.Kernels;
 
 /// <summary>
-/// Opt-in intra-op parallelism for the large matrix products of <see cref="Gemm"/>, the cell kernels and the time loops
-/// of generated models. Parallelism applies only on a thread that entered an <see cref="Enable"/> scope, so concurrent
+/// Opt-in intra-op parallelism for the large matrix products of <see cref="Gemm"/>, the cell kernels, the time loops
+/// of generated models and the elementwise passes of a training step (zeroing, clipping, the optimiser's update). Parallelism applies only on a thread that entered an <see cref="Enable"/> scope, so concurrent
 /// inference on other threads (for example many <c>Step</c> calls on separate states) never contends for workers it did
 /// not ask for.
 /// </summary>
@@ -183,6 +183,54 @@ public static class KernelThreading
         {
             (int start, int end) = Band(Rows, part, parts);
             Job.RunRows(start, end);
+        }
+    }
+
+    /// <summary>Elementwise work over a range of one long block, such as an optimiser update or gradient clipping.</summary>
+    internal interface IRangeJob
+    {
+        /// <summary>Runs elements [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>).</summary>
+        void RunRange(int start, int length);
+    }
+
+    /// <summary>
+    /// Elements from which an elementwise pass over a block splits across threads: a pass of 128 KiB or more streams
+    /// from beyond the L2 for tens of microseconds, far above a hand-off.
+    /// </summary>
+    internal const int MinimumParallelRange = 1 << 15;
+
+    /// <summary>
+    /// Runs <paramref name="job"/> over [0, <paramref name="length"/>) as one band per thread when the calling thread
+    /// entered an <see cref="Enable"/> scope and the block is long enough, otherwise as one range on the calling thread.
+    /// Band edges fall on multiples of <paramref name="grain"/>, so a job can give each grain-sized chunk its own result
+    /// and combine them in chunk order, the same for any thread count.
+    /// </summary>
+    internal static void ForEachRange<TJob>(ref TJob job, int length, int grain = 16) where TJob : struct, IRangeJob
+    {
+        int chunks = (int)(((long)length + grain - 1) / grain);
+        int parts = Math.Min(length >= MinimumParallelRange ? t_threads : 1, chunks);
+        if (parts > 1)
+        {
+            var bands = new RangeBands<TJob> { Job = job, Length = length, Grain = grain, Chunks = chunks };
+            if (TryRun(ref bands, parts))
+                return;
+        }
+        job.RunRange(0, length);
+    }
+
+    // The default grain of 16 floats is a cache line, so threads writing an aligned block never share a line.
+    private struct RangeBands<TJob> : IParallelJob where TJob : struct, IRangeJob
+    {
+        public TJob Job;
+        public int Length;
+        public int Grain;
+        public int Chunks;
+
+        public void Run(int part, int parts)
+        {
+            (int first, int end) = Band(Chunks, part, parts);
+            int start = first * Grain;
+            Job.RunRange(start, (int)Math.Min((long)end * Grain, Length) - start);
         }
     }
 

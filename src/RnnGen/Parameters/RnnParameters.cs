@@ -120,8 +120,18 @@ public sealed class RnnParameters
         return _gradients.AsSpan(t.Offset, t.Length);
     }
 
-    /// <summary>Sets every gradient to zero, ready for the next accumulation.</summary>
-    public void ZeroGradients() => Array.Clear(_gradients);
+    /// <summary>
+    /// Sets every gradient to zero, ready for the next accumulation; inside a
+    /// <see cref="Kernels.KernelThreading.Enable"/> scope, one range per thread.
+    /// </summary>
+    public unsafe void ZeroGradients()
+    {
+        fixed (float* gradients = _gradients)
+        {
+            var job = new ClearJob { Values = gradients };
+            Kernels.KernelThreading.ForEachRange(ref job, _gradients.Length);
+        }
+    }
 
     /// <summary>Global L2 norm of the gradient block.</summary>
     public float GradientNorm() => TensorPrimitives.Norm<float>(_gradients);
@@ -162,5 +172,12 @@ public sealed class RnnParameters
             if (other._tensors[i].Name != _tensors[i].Name || !other._tensors[i].Shape.SequenceEqual(_tensors[i].Shape))
                 throw new ArgumentException($"Parameter layouts differ at tensor {i}: {other._tensors[i]} vs {_tensors[i]}.", parameterName);
         }
+    }
+
+    private unsafe struct ClearJob : Kernels.KernelThreading.IRangeJob
+    {
+        public float* Values;
+
+        public void RunRange(int start, int length) => new Span<float>(Values + start, length).Clear();
     }
 }

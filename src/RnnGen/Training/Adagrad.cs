@@ -51,13 +51,13 @@ public sealed class Adagrad : Optimizer
     public double Epsilon { get; }
 
     /// <inheritdoc />
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, long step)
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, int offset, long step)
     {
         float negClr = (float)-(LearningRate / (1.0 + (step - 1) * LearningRateDecay));
         float eps = (float)Epsilon, wd = (float)WeightDecay;
         ref float p = ref MemoryMarshal.GetReference(values);
         ref float g = ref MemoryMarshal.GetReference(gradients);
-        ref float s = ref MemoryMarshal.GetArrayDataReference(_sum);
+        ref float s = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sum), offset);
         int n = values.Length;
         int i = 0;
 

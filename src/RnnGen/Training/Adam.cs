@@ -59,7 +59,8 @@ public sealed class Adam : Optimizer
     public bool AmsGrad { get; }
 
     /// <inheritdoc />
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, long step) =>
-        AdamKernel.Update(values, gradients, _expAvg, _expAvgSq, _maxExpAvgSq, LearningRate, Beta1, Beta2, Epsilon,
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, int offset, long step) =>
+        AdamKernel.Update(values, gradients, _expAvg.AsSpan(offset, values.Length), _expAvgSq.AsSpan(offset, values.Length),
+            _maxExpAvgSq is null ? default : _maxExpAvgSq.AsSpan(offset, values.Length), LearningRate, Beta1, Beta2, Epsilon,
             WeightDecay, step);
 }

@@ -13,10 +13,11 @@ internal static class AdamKernel
     /// <c>m = m·β1 + (1-β1)·g</c> (fused), <c>v = v·β2 + ((1-β2)·g)·g</c> (fused, as GCC contracts addcmul),
     /// <c>denom = sqrt(v̂)/sqrt(bc2) + eps</c>, <c>p += (-lr/bc1 · m) / denom</c>.
     /// <c>coupledWeightDecay</c> is Adam's L2 term added to the gradient; AdamW passes zero and decays the
-    /// parameters itself first.
+    /// parameters itself first. The moment spans are the same range of their buffers as <paramref name="values"/>;
+    /// <paramref name="maxExpAvgSq"/> is empty without AMSGrad.
     /// </summary>
-    public static void Update(Span<float> values, ReadOnlySpan<float> gradients, float[] expAvg, float[] expAvgSq,
-        float[]? maxExpAvgSq, double learningRate, double beta1, double beta2, double eps, double coupledWeightDecay, long step)
+    public static void Update(Span<float> values, ReadOnlySpan<float> gradients, Span<float> expAvg, Span<float> expAvgSq,
+        Span<float> maxExpAvgSq, double learningRate, double beta1, double beta2, double eps, double coupledWeightDecay, long step)
     {
         double biasCorrection1 = 1.0 - Math.Pow(beta1, step);
         double biasCorrection2 = 1.0 - Math.Pow(beta2, step);
@@ -25,14 +26,14 @@ internal static class AdamKernel
         float b1 = (float)beta1, oneMinusB1 = (float)(1.0 - beta1);
         float b2 = (float)beta2, oneMinusB2 = (float)(1.0 - beta2);
         float wd = (float)coupledWeightDecay, epsilon = (float)eps;
-        bool amsgrad = maxExpAvgSq is not null;
+        bool amsgrad = !maxExpAvgSq.IsEmpty;
 
         ref float p = ref MemoryMarshal.GetReference(values);
         ref float g = ref MemoryMarshal.GetReference(gradients);
-        ref float m = ref MemoryMarshal.GetArrayDataReference(expAvg);
-        ref float v = ref MemoryMarshal.GetArrayDataReference(expAvgSq);
+        ref float m = ref MemoryMarshal.GetReference(expAvg);
+        ref float v = ref MemoryMarshal.GetReference(expAvgSq);
         // Without amsgrad the max buffer is never touched; aliasing v keeps one loop body for both cases.
-        ref float vMax = ref amsgrad ? ref MemoryMarshal.GetArrayDataReference(maxExpAvgSq!) : ref v;
+        ref float vMax = ref amsgrad ? ref MemoryMarshal.GetReference(maxExpAvgSq) : ref v;
         int n = values.Length;
         int i = 0;
 

@@ -59,12 +59,13 @@ public sealed class AdamW : Optimizer
     public bool AmsGrad { get; }
 
     /// <inheritdoc />
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, long step)
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, int offset, long step)
     {
         // PyTorch multiplies even when the factor is 1; skipping that multiply changes no bit.
         double decay = 1.0 - (double)LearningRate * WeightDecay;
         if (decay != 1.0)
             TensorPrimitives.Multiply(values, (float)decay, values);
-        AdamKernel.Update(values, gradients, _expAvg, _expAvgSq, _maxExpAvgSq, LearningRate, Beta1, Beta2, Epsilon, 0, step);
+        AdamKernel.Update(values, gradients, _expAvg.AsSpan(offset, values.Length), _expAvgSq.AsSpan(offset, values.Length),
+            _maxExpAvgSq is null ? default : _maxExpAvgSq.AsSpan(offset, values.Length), LearningRate, Beta1, Beta2, Epsilon, 0, step);
     }
 }

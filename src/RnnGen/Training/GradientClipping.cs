@@ -2,7 +2,7 @@ using System;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using RnnGen.Kernels;
 
 namespace RnnGen;
 
@@ -17,7 +17,7 @@ public static class GradientClipping
     /// <param name="gradients">The whole gradient block, scaled in place.</param>
     /// <param name="maxNorm">Largest allowed norm; finite and >= 0.</param>
     /// <returns>The norm before clipping.</returns>
-    public static float ClipByGlobalNorm(Span<float> gradients, float maxNorm)
+    public static unsafe float ClipByGlobalNorm(Span<float> gradients, float maxNorm)
     {
         if (!float.IsFinite(maxNorm) || maxNorm < 0f)
             throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "maxNorm must be finite and >= 0.");
@@ -27,18 +27,28 @@ public static class GradientClipping
         // Python's max_norm / tensor is tensor.reciprocal() * max_norm; the two roundings are PyTorch's.
         float coefficient = 1f / (total + 1e-6f) * maxNorm;
         if (coefficient < 1f)
-            TensorPrimitives.Multiply(gradients, coefficient, gradients);
+        {
+            fixed (float* block = gradients)
+            {
+                var job = new ScaleJob { Values = block, Factor = coefficient };
+                KernelThreading.ForEachRange(ref job, gradients.Length);
+            }
+        }
         return total;
     }
 
     /// <summary><c>clip_grad_value_</c>: clamps every gradient to [-<paramref name="clipValue"/>, <paramref name="clipValue"/>].</summary>
     /// <param name="gradients">The whole gradient block, clamped in place.</param>
     /// <param name="clipValue">Largest allowed magnitude; >= 0 (positive infinity disables clipping).</param>
-    public static void ClipByValue(Span<float> gradients, float clipValue)
+    public static unsafe void ClipByValue(Span<float> gradients, float clipValue)
     {
         if (!(clipValue >= 0f))
             throw new ArgumentOutOfRangeException(nameof(clipValue), clipValue, "clipValue must be >= 0.");
-        TensorPrimitives.Clamp(gradients, -clipValue, clipValue, gradients);
+        fixed (float* block = gradients)
+        {
+            var job = new ClampJob { Values = block, Limit = clipValue };
+            KernelThreading.ForEachRange(ref job, gradients.Length);
+        }
     }
 
     /// <summary>True when no value is NaN or infinite (so true for an empty span); vectorised, for the guard that skips poisoned steps.</summary>
@@ -48,12 +58,33 @@ public static class GradientClipping
 
     /// <summary>
     /// L2 norm of the block with squares summed in double, so a block of millions of values neither loses
-    /// precision nor overflows before the final rounding to float.
+    /// precision nor overflows before the final rounding to float. The block is summed in chunks whose size depends
+    /// only on its length, and the chunk sums are added in order, so the norm is the same for any thread count.
     /// </summary>
-    internal static float GlobalNorm(ReadOnlySpan<float> values)
+    internal static unsafe float GlobalNorm(ReadOnlySpan<float> values)
     {
-        ref float x = ref MemoryMarshal.GetReference(values);
-        int n = values.Length;
+        int chunk = NormChunk(values.Length);
+        int chunks = (values.Length + chunk - 1) / chunk;
+        double* chunkSums = stackalloc double[MaxNormChunks];
+        fixed (float* block = values)
+        {
+            var job = new SquareSumJob { Values = block, Chunk = chunk, ChunkSums = chunkSums };
+            KernelThreading.ForEachRange(ref job, values.Length, chunk);
+        }
+        double sum = 0;
+        for (int c = 0; c < chunks; c++)
+            sum += chunkSums[c];
+        return (float)Math.Sqrt(sum);
+    }
+
+    private const int MaxNormChunks = 256;
+
+    // At least 4096 values (16 KiB) per chunk, and at most MaxNormChunks chunks; a multiple of 16 floats.
+    private static int NormChunk(int length) =>
+        Math.Max(4096, (int)(((long)length + MaxNormChunks * 16 - 1) / (MaxNormChunks * 16)) * 16);
+
+    private static double SquareSum(ref float x, int n)
+    {
         int i = 0;
         double sum = 0;
         if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
@@ -72,6 +103,44 @@ public static class GradientClipping
             double v = Unsafe.Add(ref x, i);
             sum = Math.FusedMultiplyAdd(v, v, sum);
         }
-        return (float)Math.Sqrt(sum);
+        return sum;
+    }
+
+    // A range always starts on a chunk edge; each chunk's sum goes to its own slot.
+    private unsafe struct SquareSumJob : KernelThreading.IRangeJob
+    {
+        public float* Values;
+        public int Chunk;
+        public double* ChunkSums;
+
+        public void RunRange(int start, int length)
+        {
+            for (int offset = start; offset < start + length; offset += Chunk)
+                ChunkSums[offset / Chunk] = SquareSum(ref Values[offset], Math.Min(Chunk, start + length - offset));
+        }
+    }
+
+    private unsafe struct ScaleJob : KernelThreading.IRangeJob
+    {
+        public float* Values;
+        public float Factor;
+
+        public void RunRange(int start, int length)
+        {
+            var range = new Span<float>(Values + start, length);
+            TensorPrimitives.Multiply(range, Factor, range);
+        }
+    }
+
+    private unsafe struct ClampJob : KernelThreading.IRangeJob
+    {
+        public float* Values;
+        public float Limit;
+
+        public void RunRange(int start, int length)
+        {
+            var range = new Span<float>(Values + start, length);
+            TensorPrimitives.Clamp(range, -Limit, Limit, range);
+        }
     }
 }

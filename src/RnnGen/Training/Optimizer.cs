@@ -61,11 +61,21 @@ public abstract class Optimizer
     /// </summary>
     public IReadOnlyList<OptimizerStateTensor> StateTensors => _state;
 
-    /// <summary>Applies one update from the current gradients and increments <see cref="StepCount"/>.</summary>
-    public void Step()
+    /// <summary>
+    /// Applies one update from the current gradients and increments <see cref="StepCount"/>. Inside a
+    /// <see cref="Kernels.KernelThreading.Enable"/> scope a large block is updated as one range per thread; every
+    /// element is computed the same way, so the result is bit-identical to one thread's.
+    /// </summary>
+    public unsafe void Step()
     {
         long step = StepCount + 1;
-        Update(Parameters.Values, Parameters.Gradients, step);
+        Span<float> values = Parameters.Values;
+        fixed (float* valuesPointer = values)
+        fixed (float* gradientsPointer = Parameters.Gradients)
+        {
+            var job = new UpdateJob { Optimizer = this, Values = valuesPointer, Gradients = gradientsPointer, StepNumber = step };
+            Kernels.KernelThreading.ForEachRange(ref job, values.Length);
+        }
         StepCount = step;
     }
 
@@ -115,11 +125,17 @@ public abstract class Optimizer
         return buffer;
     }
 
-    /// <summary>Updates <paramref name="values"/> in place from <paramref name="gradients"/>.</summary>
-    /// <param name="values">The whole parameter block.</param>
-    /// <param name="gradients">The whole gradient block, the same length.</param>
+    /// <summary>
+    /// Updates one range of the parameter block in place from the same range of the gradient block. <see cref="Step"/>
+    /// may call this for disjoint ranges at once, on different threads, so an update must be elementwise: element i
+    /// of the range reads and writes only element <paramref name="offset"/> + i of the parameter, gradient and state
+    /// buffers.
+    /// </summary>
+    /// <param name="values">The range of the parameter block, starting at <paramref name="offset"/>.</param>
+    /// <param name="gradients">The same range of the gradient block.</param>
+    /// <param name="offset">Index of the range's first element in the block and in every state buffer.</param>
     /// <param name="step">The 1-based number of this step (PyTorch's <c>step</c> after its increment).</param>
-    protected abstract void Update(Span<float> values, ReadOnlySpan<float> gradients, long step);
+    protected abstract void Update(Span<float> values, ReadOnlySpan<float> gradients, int offset, long step);
 
     /// <summary>Throws unless <paramref name="value"/> is finite and non-negative, as PyTorch requires of most hyper-parameters.</summary>
     private protected static void RequireNonNegative(double value, string paramName)
@@ -133,6 +149,17 @@ public abstract class Optimizer
     {
         if (!(value >= 0 && value < 1))
             throw new ArgumentOutOfRangeException(paramName, value, $"{paramName} must be in [0, 1).");
+    }
+
+    private unsafe struct UpdateJob : Kernels.KernelThreading.IRangeJob
+    {
+        public Optimizer Optimizer;
+        public float* Values;
+        public float* Gradients;
+        public long StepNumber;
+
+        public void RunRange(int start, int length) =>
+            Optimizer.Update(new Span<float>(Values + start, length), new ReadOnlySpan<float>(Gradients + start, length), start, StepNumber);
     }
 
     private string StateNames()

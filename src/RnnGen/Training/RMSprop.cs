@@ -64,7 +64,7 @@ public sealed class RMSprop : Optimizer
     public bool Centered { get; }
 
     /// <inheritdoc />
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, long step)
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, int offset, long step)
     {
         float lr = LearningRate, negLr = -lr;
         float alpha = (float)Alpha, oneMinusAlpha = (float)(1.0 - Alpha);
@@ -72,10 +72,10 @@ public sealed class RMSprop : Optimizer
         bool centered = _gradAvg is not null, useMomentum = _momentumBuffer is not null;
         ref float p = ref MemoryMarshal.GetReference(values);
         ref float g = ref MemoryMarshal.GetReference(gradients);
-        ref float s = ref MemoryMarshal.GetArrayDataReference(_squareAvg);
+        ref float s = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_squareAvg), offset);
         // Absent buffers alias the square average; the flags guarantee they are never read or written.
-        ref float a = ref centered ? ref MemoryMarshal.GetArrayDataReference(_gradAvg!) : ref s;
-        ref float b = ref useMomentum ? ref MemoryMarshal.GetArrayDataReference(_momentumBuffer!) : ref s;
+        ref float a = ref centered ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_gradAvg!), offset) : ref s;
+        ref float b = ref useMomentum ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_momentumBuffer!), offset) : ref s;
         int n = values.Length;
         int i = 0;
 

@@ -58,7 +58,7 @@ public sealed class SGD : Optimizer
     public bool Nesterov { get; }
 
     /// <inheritdoc />
-    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, long step)
+    protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, int offset, long step)
     {
         float negLr = -LearningRate;
         float wd = (float)WeightDecay;
@@ -96,7 +96,7 @@ public sealed class SGD : Optimizer
             return;
         }
 
-        ref float b = ref MemoryMarshal.GetArrayDataReference(_momentumBuffer);
+        ref float b = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_momentumBuffer), offset);
         if (Vector.IsHardwareAccelerated)
         {
             for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)

@@ -1,0 +1,109 @@
+using System.Linq;
+using RnnGen.Kernels;
+using RnnGen.Tests.Kernels;
+
+namespace RnnGen.Tests.Training;
+
+/// <summary>
+/// The elementwise passes of a training step (zeroing, the gradient norm, clipping and every optimiser's update) split
+/// long blocks across threads; a long odd-length block checks that each result equals one thread's bit for bit.
+/// </summary>
+[Collection(KernelThreadingCollection.Name)]
+public sealed class ParallelUpdateTests
+{
+    // Above KernelThreading.MinimumParallelRange, odd, and split into tensors at an odd index.
+    private const int Length = 3 * KernelThreading.MinimumParallelRange + 13;
+
+    public static TheoryData<string> Kinds() => TrainingTestData.Kinds();
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Step_TwoThreads_BitIdenticalToOneThread(string kind)
+    {
+        float[] RunSteps(int threads)
+        {
+            RnnParameters parameters = TrainingTestData.Block(Length);
+            parameters.InitializeDefault(5);
+            Optimizer optimizer = TrainingTestData.Create(kind, parameters);
+            using KernelThreading.Scope scope = KernelThreading.Enable(threads);
+            for (long step = 0; step < 3; step++)
+            {
+                TrainingTestData.FillGradients(parameters, 5, step);
+                optimizer.Step();
+            }
+            float[] result = parameters.ReadOnlyValues.ToArray();
+            foreach (OptimizerStateTensor state in optimizer.StateTensors)
+                result = [.. result, .. state.Values];
+            return result;
+        }
+
+        float[] expected = RunSteps(1);
+        long runsBefore = KernelThreading.ParallelRuns;
+        float[] actual = RunSteps(2);
+
+        Assert.True(KernelThreading.ParallelRuns > runsBefore, "the update did not run in parallel");
+        Assert.True(expected.AsSpan().SequenceEqual(actual), $"{kind}: two threads differ from one");
+    }
+
+    [Theory]
+    [InlineData(Length)]
+    [InlineData(KernelThreading.MinimumParallelRange * 40 + 7)]
+    public void GlobalNormAndClipping_TwoThreads_BitIdenticalToOneThread(int length)
+    {
+        var random = new RnnRandom((ulong)length);
+        float[] gradients = new float[length];
+        random.FillNormal(gradients, 0f, 3f);
+        (float Norm, float[] ByNorm, float[] ByValue) Run(int threads)
+        {
+            float[] byNorm = (float[])gradients.Clone(), byValue = (float[])gradients.Clone();
+            using KernelThreading.Scope scope = KernelThreading.Enable(threads);
+            float norm = GradientClipping.ClipByGlobalNorm(byNorm, 5f);
+            GradientClipping.ClipByValue(byValue, 1f);
+            return (norm, byNorm, byValue);
+        }
+
+        var expected = Run(1);
+        long runsBefore = KernelThreading.ParallelRuns;
+        var actual = Run(2);
+
+        Assert.True(KernelThreading.ParallelRuns >= runsBefore + 3, "norm, scaling and clamping did not all run in parallel");
+        Assert.Equal(expected.Norm, actual.Norm);
+        Assert.Equal((float)Math.Sqrt(gradients.Sum(g => (double)g * g)), expected.Norm, 5e-6f * expected.Norm);
+        Assert.True(expected.ByNorm.AsSpan().SequenceEqual(actual.ByNorm), "norm clipping differs");
+        Assert.True(expected.ByValue.AsSpan().SequenceEqual(actual.ByValue), "value clipping differs");
+        Assert.All(actual.ByValue, g => Assert.InRange(g, -1f, 1f));
+    }
+
+    [Fact]
+    public void ZeroGradients_TwoThreads_ClearsEveryGradient()
+    {
+        RnnParameters parameters = TrainingTestData.Block(Length);
+        TrainingTestData.FillGradients(parameters, 9, 0);
+        long runsBefore = KernelThreading.ParallelRuns;
+
+        using (KernelThreading.Enable(2))
+            parameters.ZeroGradients();
+
+        Assert.True(KernelThreading.ParallelRuns > runsBefore, "zeroing did not run in parallel");
+        Assert.True(parameters.Gradients.IndexOfAnyExcept(0f) < 0, "a gradient was left");
+    }
+
+    [Fact]
+    public void StepAndClipping_TwoThreadsAfterWarmUp_AllocateNothing()
+    {
+        RnnParameters parameters = TrainingTestData.Block(Length);
+        parameters.InitializeDefault(2);
+        TrainingTestData.FillGradients(parameters, 2, 0);
+        var adam = new Adam(parameters);
+        void Step()
+        {
+            using KernelThreading.Scope scope = KernelThreading.Enable(2);
+            GradientClipping.ClipByGlobalNorm(parameters.Gradients, 1f);
+            adam.Step();
+            parameters.ZeroGradients();
+        }
+        Step();
+
+        Assert.Equal(0, AllocationMeter.Measure(Step, calls: 20));
+    }
+}
