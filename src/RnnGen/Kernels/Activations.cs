@@ -12,7 +12,10 @@ namespace RnnGen.Kernels;
 internal static class Activations
 {
     // exp saturates instead of overflowing: e^88.3 ≈ 2.1e38 < float.MaxValue, and 2^n stays a normal number.
-    private const float ExpHigh = 88.3f, ExpLow = -87.3f;
+    private const float ExpHigh = 88.3f;
+
+    /// <summary>Where <see cref="Exp(Vector256{float})"/> stops following e^x: below it every input gives e^ExpLow ≈ 1.2e-38.</summary>
+    internal const float ExpLow = -87.3f;
 
     // Eigen's generic_fast_tanh_float: the odd numerator's and even denominator's coefficients. The clamp is the
     // first float where this evaluation order gives exactly 1 (Eigen's 7.90531 gives 0.9999997): no input below it

@@ -1,5 +1,8 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using RnnGen.Kernels;
 
 namespace RnnGen;
@@ -24,7 +27,7 @@ public static class Losses
     /// <returns>The mean loss, or <see cref="float.NaN"/> when every target is ignored (as PyTorch returns).</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive, or a target is outside <c>[0, classes)</c> and not <see cref="IgnoreIndex"/>.</exception>
     /// <exception cref="ArgumentException">A span's length does not match its shape.</exception>
-    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> gradient, int classes)
+    public static unsafe float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> gradient, int classes)
     {
         KernelGuard.Positive(classes, nameof(classes));
         int rows = targets.Length;
@@ -37,27 +40,25 @@ public static class Losses
             return float.NaN;
         }
 
-        double total = 0;
-        float scale = 1f / count;
-        for (int r = 0; r < rows; r++)
+        // Rows split across threads in chunks sized by the row count alone; the chunk losses are added in order, so the
+        // loss is the same for any thread count.
+        int chunk = KernelThreading.OrderedChunk(rows, 16, 1);
+        int chunks = (rows + chunk - 1) / chunk;
+        double* chunkLosses = stackalloc double[KernelThreading.MaxOrderedChunks];
+        fixed (float* logitsPointer = logits)
+        fixed (float* gradientPointer = gradient)
+        fixed (int* targetsPointer = targets)
         {
-            Span<float> gradRow = gradient.Slice(r * classes, classes);
-            int target = targets[r];
-            if (target == IgnoreIndex)
+            var job = new CrossEntropyJob
             {
-                gradRow.Clear();
-                continue;
-            }
-            ReadOnlySpan<float> row = logits.Slice(r * classes, classes);
-            float max = TensorPrimitives.Max(row);
-            float targetLogit = row[target];
-            TensorPrimitives.Subtract(row, max, gradRow);
-            TensorPrimitives.Exp(gradRow, gradRow);
-            float sum = TensorPrimitives.Sum(gradRow);
-            total += Math.Log(sum) + max - targetLogit;
-            TensorPrimitives.Multiply(gradRow, scale / sum, gradRow);
-            gradRow[target] -= scale;
+                Logits = logitsPointer, Gradient = gradientPointer, Targets = targetsPointer, Classes = classes,
+                Scale = 1f / count, Chunk = chunk, ChunkLosses = chunkLosses,
+            };
+            KernelThreading.ForEachRange(ref job, rows, chunk, classes);
         }
+        double total = 0;
+        for (int c = 0; c < chunks; c++)
+            total += chunkLosses[c];
         return (float)(total / count);
     }
 
@@ -132,10 +133,113 @@ public static class Losses
         for (int start = 0; start < values.Length; start += classes)
         {
             Span<float> row = values.Slice(start, classes);
-            TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), row);
-            TensorPrimitives.Exp(row, row);
-            TensorPrimitives.Multiply(row, 1f / TensorPrimitives.Sum(row), row);
+            ScaleRow(row, 1f / ExponentiateRow(row, row, out _));
         }
+    }
+
+    private unsafe struct CrossEntropyJob : KernelThreading.IRangeJob
+    {
+        public float* Logits;
+        public float* Gradient;
+        public int* Targets;
+        public int Classes;
+        public float Scale;
+        public int Chunk;
+        public double* ChunkLosses;
+
+        // A range always starts on a chunk edge.
+        public void RunRange(int start, int length)
+        {
+            for (int first = start; first < start + length; first += Chunk)
+            {
+                double loss = 0;
+                for (int r = first; r < Math.Min(first + Chunk, start + length); r++)
+                {
+                    var gradRow = new Span<float>(Gradient + (long)r * Classes, Classes);
+                    int target = Targets[r];
+                    if (target == IgnoreIndex)
+                    {
+                        gradRow.Clear();
+                        continue;
+                    }
+                    var row = new ReadOnlySpan<float>(Logits + (long)r * Classes, Classes);
+                    // Read before the row is overwritten: the gradient may be the logits themselves.
+                    float targetLogit = row[target];
+                    float sum = ExponentiateRow(row, gradRow, out float max);
+                    loss += Math.Log(sum) + max - targetLogit;
+                    ScaleRow(gradRow, Scale / sum);
+                    gradRow[target] -= Scale;
+                }
+                ChunkLosses[first / Chunk] = loss;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes <c>e^(x − max)</c> of every value of <paramref name="row"/> to <paramref name="destination"/> (which may be
+    /// the row itself) and returns their sum. One fused pass per row with <see cref="Activations.Exp(Vector256{float})"/>
+    /// instead of four library calls: the calls cost more than the arithmetic on rows as short as a character
+    /// vocabulary, and the library's float <c>exp</c> goes through double.
+    /// </summary>
+    private static float ExponentiateRow(ReadOnlySpan<float> row, Span<float> destination, out float max)
+    {
+        int n = row.Length;
+        if (!Activations.IsSupported || n < Vector256<float>.Count)
+        {
+            max = TensorPrimitives.Max(row);
+            TensorPrimitives.Subtract(row, max, destination);
+            TensorPrimitives.Exp(destination, destination);
+            return TensorPrimitives.Sum(destination);
+        }
+
+        ref float x = ref MemoryMarshal.GetReference(row);
+        ref float e = ref MemoryMarshal.GetReference(destination);
+        // Whole vectors cover [0, wholeEnd); the last vector [last, n) overlaps them by wholeEnd − last lanes.
+        int last = n - Vector256<float>.Count;
+        int wholeEnd = (n - 1) / Vector256<float>.Count * Vector256<float>.Count;
+        Vector256<float> lastValues = Vector256.LoadUnsafe(ref x, (nuint)last);
+        Vector256<float> maxima = lastValues;
+        for (int i = 0; i < wholeEnd; i += Vector256<float>.Count)
+            maxima = Vector256.Max(maxima, Vector256.LoadUnsafe(ref x, (nuint)i));
+        Vector128<float> half = Vector128.Max(maxima.GetLower(), maxima.GetUpper());
+        max = MathF.Max(MathF.Max(half[0], half[1]), MathF.Max(half[2], half[3]));
+
+        Vector256<float> shift = Vector256.Create(max);
+        // Taken before any store reaches the overlap; stored last, it rewrites the overlap with the same values.
+        Vector256<float> lastExp = ShiftedExp(lastValues, shift);
+        Vector256<float> sums = Vector256.ConditionalSelect(
+            Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(wholeEnd - last)).AsSingle(), lastExp, Vector256<float>.Zero);
+        for (int i = 0; i < wholeEnd; i += Vector256<float>.Count)
+        {
+            Vector256<float> exp = ShiftedExp(Vector256.LoadUnsafe(ref x, (nuint)i), shift);
+            exp.StoreUnsafe(ref e, (nuint)i);
+            sums += exp;
+        }
+        lastExp.StoreUnsafe(ref e, (nuint)last);
+        return Vector256.Sum(sums);
+    }
+
+    // e^(x − shift), flushed to zero where the exponential saturates at its low end, so a logit of −∞ (or one far below
+    // the row's maximum) gets probability 0 as in PyTorch rather than 1e-38.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ShiftedExp(Vector256<float> x, Vector256<float> shift)
+    {
+        Vector256<float> exponent = x - shift;
+        return Vector256.AndNot(Activations.Exp(exponent), Vector256.LessThan(exponent, Vector256.Create(Activations.ExpLow)));
+    }
+
+    // Multiplication rounds the same in a vector lane as in scalar code, so the tail needs no overlap.
+    private static void ScaleRow(Span<float> row, float factor)
+    {
+        ref float x = ref MemoryMarshal.GetReference(row);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= row.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                (Vector256.LoadUnsafe(ref x, (nuint)i) * factor).StoreUnsafe(ref x, (nuint)i);
+        }
+        for (; i < row.Length; i++)
+            Unsafe.Add(ref x, i) *= factor;
     }
 
     // Checks every target before anything is written, so a bad batch leaves the gradient untouched.

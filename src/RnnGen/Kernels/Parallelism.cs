@@ -199,16 +199,31 @@ public static class KernelThreading
     /// </summary>
     internal const int MinimumParallelRange = 1 << 15;
 
+    /// <summary>The most chunks <see cref="OrderedChunk"/> cuts a block into, so their partial results fit on the stack.</summary>
+    internal const int MaxOrderedChunks = 256;
+
     /// <summary>
-    /// Runs <paramref name="job"/> over [0, <paramref name="length"/>) as one band per thread when the calling thread
-    /// entered an <see cref="Enable"/> scope and the block is long enough, otherwise as one range on the calling thread.
-    /// Band edges fall on multiples of <paramref name="grain"/>, so a job can give each grain-sized chunk its own result
-    /// and combine them in chunk order, the same for any thread count.
+    /// Chunk size for a reduction over <paramref name="length"/> items whose per-chunk results are combined in chunk
+    /// order: it depends on the length alone, so the result is the same for any thread count. At least
+    /// <paramref name="minimum"/> items, a multiple of <paramref name="multiple"/>, and at most
+    /// <see cref="MaxOrderedChunks"/> chunks.
     /// </summary>
-    internal static void ForEachRange<TJob>(ref TJob job, int length, int grain = 16) where TJob : struct, IRangeJob
+    internal static int OrderedChunk(int length, int minimum, int multiple)
+    {
+        long perChunk = ((long)length + MaxOrderedChunks - 1) / MaxOrderedChunks;
+        return (int)Math.Max(minimum, (perChunk + multiple - 1) / multiple * multiple);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="job"/> over items [0, <paramref name="length"/>) as one band per thread when the calling
+    /// thread entered an <see cref="Enable"/> scope and the items cover at least <see cref="MinimumParallelRange"/>
+    /// elements (<paramref name="elementsPerItem"/> each), otherwise as one range on the calling thread. Band edges
+    /// fall on multiples of <paramref name="grain"/>, so a job can give each grain-sized chunk its own result.
+    /// </summary>
+    internal static void ForEachRange<TJob>(ref TJob job, int length, int grain = 16, int elementsPerItem = 1) where TJob : struct, IRangeJob
     {
         int chunks = (int)(((long)length + grain - 1) / grain);
-        int parts = Math.Min(length >= MinimumParallelRange ? t_threads : 1, chunks);
+        int parts = Math.Min((long)length * elementsPerItem >= MinimumParallelRange ? t_threads : 1, chunks);
         if (parts > 1)
         {
             var bands = new RangeBands<TJob> { Job = job, Length = length, Grain = grain, Chunks = chunks };

@@ -63,9 +63,10 @@ public static class GradientClipping
     /// </summary>
     internal static unsafe float GlobalNorm(ReadOnlySpan<float> values)
     {
-        int chunk = NormChunk(values.Length);
+        // 16 KiB chunks at least, each a whole number of cache lines.
+        int chunk = KernelThreading.OrderedChunk(values.Length, 4096, 16);
         int chunks = (values.Length + chunk - 1) / chunk;
-        double* chunkSums = stackalloc double[MaxNormChunks];
+        double* chunkSums = stackalloc double[KernelThreading.MaxOrderedChunks];
         fixed (float* block = values)
         {
             var job = new SquareSumJob { Values = block, Chunk = chunk, ChunkSums = chunkSums };
@@ -76,12 +77,6 @@ public static class GradientClipping
             sum += chunkSums[c];
         return (float)Math.Sqrt(sum);
     }
-
-    private const int MaxNormChunks = 256;
-
-    // At least 4096 values (16 KiB) per chunk, and at most MaxNormChunks chunks; a multiple of 16 floats.
-    private static int NormChunk(int length) =>
-        Math.Max(4096, (int)(((long)length + MaxNormChunks * 16 - 1) / (MaxNormChunks * 16)) * 16);
 
     private static double SquareSum(ref float x, int n)
     {

@@ -13,10 +13,15 @@ public sealed class LossesTests
         Assert.Equal([-0.5f, 0.5f], gradient);
     }
 
+    // Widths below, at and across the 8-lane vectors of the fused row kernel (whose last vector overlaps the others).
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(16)]
     [InlineData(17)]
+    [InlineData(23)]
     [InlineData(65)]
     [InlineData(300)]
     public void SoftmaxCrossEntropy_WithIgnoredRows_MatchesDoubleReference(int classes)
@@ -44,6 +49,44 @@ public sealed class LossesTests
 
         Assert.Equal(1000f, loss, 1e-3f);
         Assert.Equal([1f, -1f, 0f], gradient);
+    }
+
+    [Theory]
+    [InlineData(9)]
+    [InlineData(65)]
+    public void SoftmaxCrossEntropy_GradientIsTheLogits_MatchesSeparateBuffers(int classes)
+    {
+        var random = new RnnRandom((ulong)classes + 5);
+        int[] targets = [classes - 1, 0, Losses.IgnoreIndex, classes / 2];
+        float[] logits = new float[targets.Length * classes];
+        random.FillUniform(logits, -5f, 5f);
+        float[] separate = new float[logits.Length];
+        float expectedLoss = Losses.SoftmaxCrossEntropy(logits, targets, separate, classes);
+
+        float loss = Losses.SoftmaxCrossEntropy(logits, targets, logits, classes);
+
+        Assert.Equal(expectedLoss, loss);
+        Assert.Equal(separate, logits);
+    }
+
+    [Fact]
+    public void SoftmaxCrossEntropy_WideRowWithFarLogits_GivesExactZerosAndPropagatesNaN()
+    {
+        float[] logits = new float[2 * 12];
+        logits[0] = 1000f;
+        logits[1] = float.NegativeInfinity;
+        logits[11] = -1000f;
+        float[] gradient = new float[logits.Length];
+
+        float loss = Losses.SoftmaxCrossEntropy(logits.AsSpan(0, 12), [1], gradient.AsSpan(0, 12), 12);
+
+        Assert.Equal(float.PositiveInfinity, loss);
+        Assert.Equal(1f, gradient[0]);
+        Assert.Equal(-1f, gradient[1]);
+        Assert.All(gradient.AsSpan(2, 10).ToArray(), g => Assert.Equal(0f, g));
+
+        logits[12 + 5] = float.NaN;
+        Assert.True(float.IsNaN(Losses.SoftmaxCrossEntropy(logits.AsSpan(12, 12), [0], gradient.AsSpan(12, 12), 12)));
     }
 
     [Fact]
@@ -128,7 +171,9 @@ public sealed class LossesTests
     [Theory]
     [InlineData(1)]
     [InlineData(7)]
+    [InlineData(8)]
     [InlineData(33)]
+    [InlineData(65)]
     public void Softmax_RowsWithHugeLogit_MatchDoubleReference(int classes)
     {
         var random = new RnnRandom((ulong)(classes + 2));

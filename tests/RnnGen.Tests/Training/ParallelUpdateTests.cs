@@ -5,8 +5,9 @@ using RnnGen.Tests.Kernels;
 namespace RnnGen.Tests.Training;
 
 /// <summary>
-/// The elementwise passes of a training step (zeroing, the gradient norm, clipping and every optimiser's update) split
-/// long blocks across threads; a long odd-length block checks that each result equals one thread's bit for bit.
+/// The passes of a training step outside its products and time loops (the softmax cross-entropy, zeroing, the gradient
+/// norm, clipping and every optimiser's update) split long blocks across threads; each result must equal one thread's
+/// bit for bit.
 /// </summary>
 [Collection(KernelThreadingCollection.Name)]
 public sealed class ParallelUpdateTests
@@ -72,6 +73,34 @@ public sealed class ParallelUpdateTests
         Assert.True(expected.ByNorm.AsSpan().SequenceEqual(actual.ByNorm), "norm clipping differs");
         Assert.True(expected.ByValue.AsSpan().SequenceEqual(actual.ByValue), "value clipping differs");
         Assert.All(actual.ByValue, g => Assert.InRange(g, -1f, 1f));
+    }
+
+    // The char-LM benchmark's rows (T·B = 2048 of 65 classes) and an odd row count, with ignored rows.
+    [Theory]
+    [InlineData(2048, 65)]
+    [InlineData(1001, 97)]
+    public void SoftmaxCrossEntropy_TwoThreads_BitIdenticalToOneThread(int rows, int classes)
+    {
+        var random = new RnnRandom((ulong)(rows + classes));
+        float[] logits = new float[rows * classes];
+        random.FillUniform(logits, -6f, 6f);
+        int[] targets = new int[rows];
+        for (int r = 0; r < rows; r++)
+            targets[r] = r % 13 == 0 ? Losses.IgnoreIndex : random.NextInt(classes);
+        (float Loss, float[] Gradient) Run(int threads)
+        {
+            float[] gradient = new float[logits.Length];
+            using KernelThreading.Scope scope = KernelThreading.Enable(threads);
+            return (Losses.SoftmaxCrossEntropy(logits, targets, gradient, classes), gradient);
+        }
+
+        var expected = Run(1);
+        long runsBefore = KernelThreading.ParallelRuns;
+        var actual = Run(2);
+
+        Assert.True(KernelThreading.ParallelRuns > runsBefore, "the loss did not run in parallel");
+        Assert.Equal(expected.Loss, actual.Loss);
+        Assert.True(expected.Gradient.AsSpan().SequenceEqual(actual.Gradient), "two threads' gradient differs from one");
     }
 
     [Fact]
