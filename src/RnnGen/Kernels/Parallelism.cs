@@ -7,15 +7,16 @@ namespace RnnGen.Kernels;
 
 /// <summary>
 /// Opt-in intra-op parallelism for the large matrix products of <see cref="Gemm"/>, the cell kernels, the time loops
-/// of generated models and the elementwise passes of a training step (zeroing, clipping, the optimiser's update). Parallelism applies only on a thread that entered an <see cref="Enable"/> scope, so concurrent
-/// inference on other threads (for example many <c>Step</c> calls on separate states) never contends for workers it did
-/// not ask for.
+/// of generated models and the other passes of a training step (the loss, zeroing, clipping, the optimiser's update).
+/// Parallelism applies only on a thread that entered an <see cref="Enable"/> scope, so concurrent inference on other
+/// threads (for example many <c>Step</c> calls on separate states) never contends for workers it did not ask for.
 /// </summary>
 /// <remarks>
 /// <para>Results are bit-identical to single-threaded ones: a product is split into bands of rows of <c>C</c> whose
 /// edges fall on the row-group boundaries of the micro-kernels, so every element is computed by the same kernel with
 /// the same summation order, and no reduction is reordered. A generated model's time loop is split into bands of batch
-/// rows (<see cref="ForEachBatchBand"/>) only where its kernels compute each row the same way for any band.</para>
+/// rows (<see cref="ForEachBatchBand"/>) only where its kernels compute each row the same way for any band. The loss
+/// and the gradient norm sum fixed chunks, sized by the length alone, and add the chunk sums in order.</para>
 /// <para>The workers are persistent background threads created on first use. A worker spins briefly after each job
 /// and then blocks, so an idle process burns no CPU. Handing out a job allocates nothing and uses neither
 /// <see cref="System.Threading.Tasks.Task"/> nor the thread pool. The workers serve one product at a time: a thread
