@@ -63,21 +63,36 @@ public abstract class Optimizer
 
     /// <summary>
     /// Applies one update from the current gradients and increments <see cref="StepCount"/>. Inside a
-    /// <see cref="Kernels.KernelThreading.Enable"/> scope a large block is updated as one range per thread; every
-    /// element is computed the same way, so the result is bit-identical to one thread's.
+    /// <see cref="Kernels.KernelThreading.Enable"/> scope an elementwise optimiser updates a large block as one range
+    /// per thread; every element is computed the same way, so the result is bit-identical to one thread's.
     /// </summary>
     public unsafe void Step()
     {
         long step = StepCount + 1;
         Span<float> values = Parameters.Values;
-        fixed (float* valuesPointer = values)
-        fixed (float* gradientsPointer = Parameters.Gradients)
+        if (UpdatesElementwise)
         {
-            var job = new UpdateJob { Optimizer = this, Values = valuesPointer, Gradients = gradientsPointer, StepNumber = step };
-            Kernels.KernelThreading.ForEachRange(ref job, values.Length);
+            fixed (float* valuesPointer = values)
+            fixed (float* gradientsPointer = Parameters.Gradients)
+            {
+                var job = new UpdateJob { Optimizer = this, Values = valuesPointer, Gradients = gradientsPointer, StepNumber = step };
+                Kernels.KernelThreading.ForEachRange(ref job, values.Length);
+            }
+        }
+        else
+        {
+            Update(values, Parameters.Gradients, 0, step);
         }
         StepCount = step;
     }
+
+    /// <summary>
+    /// Whether <see cref="Update"/> is elementwise, so that <see cref="Step"/> may split the block into ranges across
+    /// threads. Every built-in optimiser is. An optimiser whose update needs the whole block at once (a per-tensor
+    /// norm, for example) returns <see langword="false"/>, and <see cref="Step"/> then calls <see cref="Update"/> once,
+    /// on the calling thread, with the whole block and an offset of 0.
+    /// </summary>
+    protected virtual bool UpdatesElementwise => true;
 
     /// <summary>Copies the whole state (step count, learning rate and every state buffer) into a snapshot.</summary>
     public OptimizerState CaptureState() => new(Name, StepCount, LearningRate, _state);
@@ -129,7 +144,7 @@ public abstract class Optimizer
     /// Updates one range of the parameter block in place from the same range of the gradient block. <see cref="Step"/>
     /// may call this for disjoint ranges at once, on different threads, so an update must be elementwise: element i
     /// of the range reads and writes only element <paramref name="offset"/> + i of the parameter, gradient and state
-    /// buffers.
+    /// buffers (or the optimiser overrides <see cref="UpdatesElementwise"/> to get the whole block in one call).
     /// </summary>
     /// <param name="values">The range of the parameter block, starting at <paramref name="offset"/>.</param>
     /// <param name="gradients">The same range of the gradient block.</param>

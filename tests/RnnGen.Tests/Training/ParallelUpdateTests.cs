@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using RnnGen.Kernels;
 using RnnGen.Tests.Kernels;
@@ -118,6 +119,20 @@ public sealed class ParallelUpdateTests
     }
 
     [Fact]
+    public void Step_OptimiserThatIsNotElementwise_GetsTheWholeBlockOnceOnTwoThreads()
+    {
+        RnnParameters parameters = TrainingTestData.Block(Length);
+        TrainingTestData.FillGradients(parameters, 4, 0);
+        var optimizer = new WholeBlockOptimizer(parameters);
+
+        using (KernelThreading.Enable(2))
+            optimizer.Step();
+
+        Assert.Equal([(0, Length)], optimizer.Calls);
+        Assert.Equal(1, optimizer.StepCount);
+    }
+
+    [Fact]
     public void StepAndClipping_TwoThreadsAfterWarmUp_AllocateNothing()
     {
         RnnParameters parameters = TrainingTestData.Block(Length);
@@ -134,5 +149,18 @@ public sealed class ParallelUpdateTests
         Step();
 
         Assert.Equal(0, AllocationMeter.Measure(Step, calls: 20));
+    }
+
+    // Records its calls; a real one would, say, scale each tensor's update by that tensor's norm.
+    private sealed class WholeBlockOptimizer(RnnParameters parameters) : Optimizer(parameters, 0.1f)
+    {
+        public List<(int Offset, int Length)> Calls { get; } = [];
+
+        public override string Name => "WholeBlock";
+
+        protected override bool UpdatesElementwise => false;
+
+        protected override void Update(Span<float> values, ReadOnlySpan<float> gradients, int offset, long step) =>
+            Calls.Add((offset, values.Length));
     }
 }
