@@ -18,7 +18,8 @@ public static class Losses
 
     /// <summary>
     /// Mean softmax cross-entropy over the rows whose target is not <see cref="IgnoreIndex"/>, and its gradient
-    /// <c>(softmax − onehot) / count</c> with respect to the logits.
+    /// <c>(softmax − onehot) / count</c> with respect to the logits. Inside a <see cref="KernelThreading.Enable"/>
+    /// scope many rows split across threads, with the same loss and gradient for any thread count.
     /// </summary>
     /// <param name="logits">Raw scores, <c>rows × classes</c> with <c>rows = targets.Length</c>.</param>
     /// <param name="targets">Class index per row, or <see cref="IgnoreIndex"/>.</param>

@@ -12,7 +12,9 @@ public static class GradientClipping
     /// <summary>
     /// <c>clip_grad_norm_</c>: scales the gradients by <c>maxNorm / (total + 1e-6)</c> when that factor is below 1,
     /// where <c>total</c> is the L2 norm of all of them. A non-finite total is returned without scaling anything, so
-    /// the caller can skip the step instead of spreading NaN or zeroing every gradient as PyTorch would.
+    /// the caller can skip the step instead of spreading NaN or zeroing every gradient as PyTorch would. Inside a
+    /// <see cref="KernelThreading.Enable"/> scope a long block is summed and scaled on every thread, with the same
+    /// result for any thread count.
     /// </summary>
     /// <param name="gradients">The whole gradient block, scaled in place.</param>
     /// <param name="maxNorm">Largest allowed norm; finite and >= 0.</param>
