@@ -128,8 +128,8 @@ public sealed class PackedCellTests
     }
 
     // The six-row groups run on AVX2, or on AVX-512 in gate pairs (a GRU's third gate alone) where Vector512 is
-    // accelerated, after eight-row groups for LSTM panels; .ci/run repeats the kernel tests with AVX-512 off. 17 rows
-    // take an eight-row group, a six-row group and three single rows on AVX-512 (LSTM).
+    // accelerated, after eight-row groups (gate pairs, and a GRU's third gate alone); .ci/run repeats the kernel tests
+    // with AVX-512 off. 17 rows take an eight-row group, a six-row group and three single rows on AVX-512.
     [Theory]
     [InlineData(4, 32, 32)]
     [InlineData(3, 33, 7)]
