@@ -86,7 +86,7 @@ public sealed class KernelThreadingTests
         Assert.Equal(expected.DGates, actual.DGates);
     }
 
-    // Repeated tokens make ScatterAdd's per-row additions collide; the column split keeps their order.
+    // Repeated tokens make ScatterAdd's per-row additions collide; each token's row has one owner, which keeps their order.
     [Theory]
     [InlineData(2048, 65, 1024)]
     [InlineData(300, 7, 33)]
