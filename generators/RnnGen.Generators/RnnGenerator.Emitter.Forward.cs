@@ -198,6 +198,7 @@ public sealed partial class RnnGenerator
                             $"// {direction}Input projection for every step in one GEMM, written straight into the outputs: x_t W_ihᵀ + b_ih + b_hh.", includeHiddenBias: true);
                         ForEachStep(c, layer, d, d.Reverse, backward: false, t =>
                         {
+                            WriteStepGather(c, layer, d, t, hOutOf(t));
                             w.Line(RecurrentProduct(layer, d, t, hPrevOf(t), hOutOf(t), accumulate: true));
                             w.Line($"{Kernels}.RnnCell.Activate({hOutOf(t)}, global::RnnGen.RnnActivation.{ActivationName(layer)});");
                             Freeze(t);
@@ -223,6 +224,7 @@ public sealed partial class RnnGenerator
                             }
                             else
                             {
+                                WriteStepGather(c, layer, d, t, gate);
                                 w.Line(RecurrentProduct(layer, d, t, hPrevOf(t), gate, accumulate: true));
                                 w.Line($"{Kernels}.LstmCell.Forward({gate}, {cPrevOf(t)}, {cOutOf(t)}, {cellOutput}, {t.Batch}, {Int(h)});");
                             }
@@ -252,6 +254,7 @@ public sealed partial class RnnGenerator
                             }
                             else
                             {
+                                WriteStepGather(c, layer, d, t, gate);
                                 string gh = Slot(p + "HiddenGates", p + "GateStride", t, 0);
                                 w.Line(RecurrentProduct(layer, d, t, hPrevOf(t), gh, accumulate: false));
                                 if (d.BiasHh is not null)
@@ -350,7 +353,16 @@ public sealed partial class RnnGenerator
                 w.Line("// gathers its rows. V·G·I multiply-adds instead of T·B·G·I.");
                 w.Line($"{Kernels}.Gemm.MultiplyTransposedB({Param(c.Layout.Embedding!)}, {Param(d.WeightIh)}, {table}, VocabularySize, {Int(layer.GateWidth)}, {Int(layer.InputSize)}, false);");
                 WriteBiases(c, d, table, "VocabularySize", includeHiddenBias);
-                w.Line($"{Kernels}.Embedding.Gather({table}, tokens, {gates}, {Int(layer.GateWidth)});");
+                if (!GathersPerStep(c, d))
+                {
+                    w.Line($"{Kernels}.Embedding.Gather({table}, tokens, {gates}, {Int(layer.GateWidth)});");
+                }
+                else if (!d.Reverse)
+                {
+                    w.Line("// The time loop gathers each step's rows right before its recurrent product adds to them, so they are read");
+                    w.Line("// from cache rather than written for all steps first and read back from memory; it reads the ids from here.");
+                    w.Line($"tokens.CopyTo(new global::System.Span<int>(_intWorkspace, {Int(c.Layout.TokenIds)}, InputLength));");
+                }
                 return;
             }
             w.Line(comment);
@@ -361,6 +373,21 @@ public sealed partial class RnnGenerator
             }
             w.Line($"{Kernels}.Gemm.MultiplyTransposedB({x}, {Param(d.WeightIh)}, {gates}, SequenceLength * BatchSize, {Int(layer.GateWidth)}, {Int(layer.InputSize)}, false);");
             WriteBiases(c, d, gates, "SequenceLength * BatchSize", includeHiddenBias);
+        }
+
+        /// <summary>Whether a direction's banded forward loop gathers each step's rows of the token table itself (<see cref="BufferLayout.TokenIds"/>).</summary>
+        private static bool GathersPerStep(EmitContext c, DirectionLayout d) => d.TokenTable >= 0 && c.Layout.TokenIds >= 0 && Bands(d);
+
+        /// <summary>Step <paramref name="t"/>'s rows of the band, x_t W_ihᵀ + biases, gathered from the token table into <paramref name="target"/>.</summary>
+        private static void WriteStepGather(EmitContext c, LayerSpec layer, DirectionLayout d, StepIndex t, string target)
+        {
+            if (!GathersPerStep(c, d))
+                return;
+            string table = $"Workspace.Slice({d.Prefix}TokenTable, VocabularySize * {Int(layer.GateWidth)})";
+            string step = t.Plus(0) == "0" ? "first" : $"{t.Plus(0)} * BatchSize + first";
+            string start = c.Layout.TokenIds == 0 ? step : $"{Int(c.Layout.TokenIds)} + {step}";
+            string ids = $"new {IntSpan}(_intWorkspace, {start}, rows)";
+            c.Writer.Line($"{Kernels}.Embedding.Gather({table}, {ids}, {target}, {Int(layer.GateWidth)});");
         }
 
         /// <summary>The first layer's [V][G·H] token table of a direction (P in the forward pass, dP in the backward pass).</summary>

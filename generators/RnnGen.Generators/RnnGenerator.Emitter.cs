@@ -234,7 +234,7 @@ public sealed partial class RnnGenerator
             w.Line("// threads working on neighbouring bands of batch rows never share a page at the edge.");
             w.Line("private readonly float[] _workspace;");
             w.Line("private readonly int _workspaceStart;");
-            if (c.Model.VariableLength)
+            if (l.IntWorkspaceSize > 0)
                 w.Line($"private readonly int[] _intWorkspace = new int[{Int(l.IntWorkspaceSize)}];");
             w.Line();
             w.Line("/// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>");

@@ -52,6 +52,9 @@ internal sealed class BufferLayout
             }
             Layers[layer.Index] = l;
         }
+        // Banded time loops gather their own rows of the token table step by step, from the token ids kept here.
+        if (UsesTokenTable && Layers[0].Directions[0].PacksRecurrent && Layers[0].Directions[0].WeightHr is null)
+            TokenIds = ReserveInts(t * b);
 
         if (model.Head is null)
             return;
@@ -197,6 +200,9 @@ internal sealed class BufferLayout
 
     /// <summary>Targets with padded rows masked, in the int workspace (class ids) or float workspace (values).</summary>
     public int MaskedTargets { get; } = -1;
+
+    /// <summary>[T, B] token ids of the latest forward pass, in the int workspace, when the first layer's banded time loops gather from the token table.</summary>
+    public int TokenIds { get; } = -1;
 
     public int IntWorkspaceSize { get; private set; }
 

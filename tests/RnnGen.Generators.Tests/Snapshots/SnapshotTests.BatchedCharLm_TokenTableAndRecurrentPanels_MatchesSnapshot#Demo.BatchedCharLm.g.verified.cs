@@ -99,6 +99,7 @@ namespace Demo
         // threads working on neighbouring bands of batch rows never share a page at the edge.
         private readonly float[] _workspace;
         private readonly int _workspaceStart;
+        private readonly int[] _intWorkspace = new int[160];
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
         public BatchedCharLm() : this(0UL)
@@ -268,7 +269,9 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.MultiplyTransposedB(p.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), p.Slice(WeightIhL0Offset, WeightIhL0Length), ws.Slice(L0TokenTable, VocabularySize * 64), VocabularySize, 64, 8, false);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0TokenTable, VocabularySize * 64), p.Slice(BiasIhL0Offset, BiasIhL0Length), VocabularySize);
             global::RnnGen.Kernels.Gemm.AddRowVector(ws.Slice(L0TokenTable, VocabularySize * 64), p.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
-            global::RnnGen.Kernels.Embedding.Gather(ws.Slice(L0TokenTable, VocabularySize * 64), tokens, ws.Slice(L0Gates, SequenceLength * L0GateStride), 64);
+            // The time loop gathers each step's rows right before its recurrent product adds to them, so they are read
+            // from cache rather than written for all steps first and read back from memory; it reads the ids from here.
+            tokens.CopyTo(new global::System.Span<int>(_intWorkspace, 0, InputLength));
             // Batch rows never read one another: the time loop runs in bands of rows, one per thread under KernelThreading.Enable (L0ForwardSteps).
             RunStepBands(0, 327680L);
 
@@ -491,6 +494,7 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.PackTransposedB(p.Slice(WeightHhL0Offset, WeightHhL0Length), panelsL0, 64, 16);
             for (int t = 0; t < SequenceLength; t++)
             {
+                global::RnnGen.Kernels.Embedding.Gather(Workspace.Slice(L0TokenTable, VocabularySize * 64), new global::System.ReadOnlySpan<int>(_intWorkspace, t * BatchSize + first, rows), BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), 64);
                 global::RnnGen.Kernels.Gemm.MultiplyPacked(BandRows(L0Hidden + t * L0HiddenStride, L0HiddenStride, first, rows), panelsL0, BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), rows, 64, 16, true);
                 global::RnnGen.Kernels.LstmCell.Forward(BandRows(L0Gates + t * L0GateStride, L0GateStride, first, rows), BandRows(L0Cell + t * L0CellStride, L0CellStride, first, rows), BandRows(L0Cell + (t + 1) * L0CellStride, L0CellStride, first, rows), BandRows(L0Hidden + (t + 1) * L0HiddenStride, L0HiddenStride, first, rows), rows, 16);
             }
