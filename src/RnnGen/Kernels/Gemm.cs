@@ -76,15 +76,35 @@ public static partial class Gemm
     /// <param name="rows">Number of rows of <paramref name="c"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is negative.</exception>
     /// <exception cref="ArgumentException"><paramref name="c"/> is not <c>rows × bias.Length</c>.</exception>
-    public static void AddRowVector(Span<float> c, ReadOnlySpan<float> bias, int rows)
+    public static unsafe void AddRowVector(Span<float> c, ReadOnlySpan<float> bias, int rows)
     {
         KernelGuard.NonNegative(rows, nameof(rows));
         int width = bias.Length;
         KernelGuard.Length(c.Length, (long)rows * width, "rows × bias.Length", nameof(c));
-        for (int r = 0; r < rows; r++)
+        // Under KernelThreading the rows split as the loss that usually reads them next splits its rows (bands of
+        // 16-row groups), so each thread adds to the rows it will read; one thread adding the bias to every row left
+        // the other thread's half of the logits in the first one's cache.
+        fixed (float* pc = c, pb = bias)
         {
-            Span<float> row = c.Slice(r * width, width);
-            TensorPrimitives.Add(row, bias, row);
+            var job = new RowVectorJob { C = pc, Bias = pb, Width = width };
+            KernelThreading.ForEachRange(ref job, rows, grain: 16, elementsPerItem: width);
+        }
+    }
+
+    private unsafe struct RowVectorJob : KernelThreading.IRangeJob
+    {
+        public float* C;
+        public float* Bias;
+        public int Width;
+
+        public readonly void RunRange(int start, int length)
+        {
+            var bias = new ReadOnlySpan<float>(Bias, Width);
+            for (int r = start; r < start + length; r++)
+            {
+                var row = new Span<float>(C + (long)r * Width, Width);
+                TensorPrimitives.Add(row, bias, row);
+            }
         }
     }
 
