@@ -116,7 +116,7 @@ namespace Demo
         private const int HeadBiasOffset = 714, HeadBiasLength = 2;
 
         // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
-        // threads working on neighbouring bands of batch rows never share a page at the edge.
+        // threads working on neighbouring bands of batch rows never share a page at the edge. A large one is on huge pages.
         private readonly float[] _workspace;
         private readonly int _workspaceStart;
         private readonly int[] _intWorkspace = new int[27];
@@ -129,7 +129,7 @@ namespace Demo
         /// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
         public BandedTagger(ulong seed)
         {
-            _workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);
+            _workspace = global::RnnGen.Kernels.AlignedBuffer.AllocateWorkspace(WorkspaceSize, out _workspaceStart);
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
         }
