@@ -126,6 +126,15 @@ public sealed partial class RnnGenerator
             w.Line("ValidateLength(inputs.Length, InputLength, nameof(inputs));");
             if (!c.Model.IsEncoder)
                 w.Line("ValidateLength(outputs.Length, OutputLength, nameof(outputs));");
+            if (c.Layout.UsesTokenTable && c.Layout.Layers[0].Directions[0].GradientOverwritesGates)
+            {
+                w.Line("// The pass overwrites the gate gradients that a pending InputGradient is computed from: compute it first.");
+                using (w.Block("if (_inputGradientPending)"))
+                {
+                    w.Line("ComputeInputGradient();");
+                    w.Line("_inputGradientPending = false;");
+                }
+            }
             WriteRunForwardCall(c);
             if (c.Model.IsEncoder)
                 return;

@@ -186,6 +186,8 @@ public sealed partial class RnnGenerator
                     Offset(w, p + "CellGradient", d.CellGradient);
                     Offset(w, p + "CellGradientSave", d.CellGradientSave);
                     Offset(w, p + "Gates", d.Gates);
+                    if (d.GradientOverwritesGates)
+                        w.Line("// The backward pass overwrites the gate activations with their gradients, step by step, in place.");
                     Offset(w, p + "GatesGradient", d.GatesGradient);
                     Offset(w, p + "HiddenGates", d.HiddenGates);
                     Offset(w, p + "HiddenGatesGradient", d.HiddenGatesGradient);

@@ -109,7 +109,10 @@ internal sealed class BufferLayout
         }
         if (layer.Cell != CellKind.SimpleRnn)
             d.Gates = Reserve(t * gates);
-        d.GatesGradient = Reserve(t * gates);
+        // An LSTM's backward step reads its gate activations only to compute their gradients (LstmCell.Backward reads
+        // each unit's four gates before it writes them), so the gradients take their place: T·B·G·H fewer floats,
+        // and no second window of that size for the backward loop to write through memory.
+        d.GatesGradient = layer.Cell == CellKind.Lstm ? d.Gates : Reserve(t * gates);
         if (layer.Cell == CellKind.Gru && layer.ResetAfter)
         {
             d.HiddenGates = Reserve(t * gates);
@@ -309,7 +312,10 @@ internal sealed class DirectionLayout
     public int CellGradientSave { get; set; } = -1;
     /// <summary>[T][B][G·H]: input projections, then gate activations (LSTM, GRU).</summary>
     public int Gates { get; set; } = -1;
+    /// <summary>[T][B][G·H] gradients of the gate pre-activations; an LSTM's overwrite its <see cref="Gates"/> in place.</summary>
     public int GatesGradient { get; set; } = -1;
+    /// <summary>Whether <see cref="GatesGradient"/> is <see cref="Gates"/>, so that a forward pass overwrites the gate gradients.</summary>
+    public bool GradientOverwritesGates => Gates >= 0 && GatesGradient == Gates;
     /// <summary>GRU: [T][B][3H] W_hh h + b_hh (reset after), or [T][B][2H] for r and z only (reset before).</summary>
     public int HiddenGates { get; set; } = -1;
     /// <summary>Offsets in the packed weight copy of W_ih with b_ih and of W_hh with b_hh (-1 when not packed).</summary>

@@ -72,11 +72,12 @@ public static class LstmCell
     /// <param name="dC">On entry, the gradient reaching <c>c</c> from later steps (already multiplied by their forget gate);
     /// on exit, the gradient with respect to <paramref name="cPrev"/> through this step, <c>dc ⊙ f</c>.</param>
     /// <param name="dGates">Receives the gradient with respect to the gate pre-activations, <c>batch × 4·hidden</c>.
-    /// It must not overlap <paramref name="gates"/>.</param>
+    /// It may be <paramref name="gates"/> itself, overwriting the activations in place (each unit's four gates are read
+    /// before its four gradients are written), but must not overlap it otherwise.</param>
     /// <param name="batch">Number of rows.</param>
     /// <param name="hidden">Hidden size <c>H</c>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="hidden"/> is negative.</exception>
-    /// <exception cref="ArgumentException">A span's length does not match its shape.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape, or <paramref name="dGates"/> overlaps <paramref name="gates"/> without being it.</exception>
     public static void Backward(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> dH, Span<float> dC, Span<float> dGates, int batch, int hidden)
     {
         KernelGuard.NonNegative(batch, nameof(batch));
@@ -88,6 +89,8 @@ public static class LstmCell
         KernelGuard.Length(dH.Length, state, "batch × hidden", nameof(dH));
         KernelGuard.Length(dC.Length, state, "batch × hidden", nameof(dC));
         KernelGuard.Length(dGates.Length, 4 * state, "batch × 4·hidden", nameof(dGates));
+        if (gates.Overlaps(dGates, out int offset) && offset != 0)
+            throw new ArgumentException($"'{nameof(dGates)}' must be '{nameof(gates)}' itself or not overlap it.", nameof(dGates));
 
         if (!TryParallel(forward: false, gates, cPrev, c, dH, dGates, batch, hidden, dC))
             BackwardRows(gates, cPrev, c, dH, dC, dGates, hidden, 0, batch);
@@ -103,13 +106,43 @@ public static class LstmCell
     {
         for (int b = start; b < end; b++)
         {
-            Span<float> dRow = dGates.Slice(4 * hidden * b, 4 * hidden);
-            ReadOnlySpan<float> cRow = c.Slice(hidden * b, hidden);
-            // Without the vector activations, tanh(c) comes from the same library call as the forward pass's and is
-            // parked in the output-gate slot of dGates, which the loop reads before it overwrites.
-            if (!Activations.IsSupported)
-                TensorPrimitives.Tanh(cRow, dRow.Slice(3 * hidden, hidden));
-            BackwardRow(gates.Slice(4 * hidden * b, 4 * hidden), cPrev.Slice(hidden * b, hidden), cRow, dH.Slice(hidden * b, hidden), dC.Slice(hidden * b, hidden), dRow, hidden);
+            ReadOnlySpan<float> gateRow = gates.Slice(4 * hidden * b, 4 * hidden), cPrevRow = cPrev.Slice(hidden * b, hidden), cRow = c.Slice(hidden * b, hidden);
+            ReadOnlySpan<float> dhRow = dH.Slice(hidden * b, hidden);
+            Span<float> dcRow = dC.Slice(hidden * b, hidden), dRow = dGates.Slice(4 * hidden * b, 4 * hidden);
+            if (Activations.IsSupported)
+                BackwardRow(gateRow, cPrevRow, cRow, dhRow, dcRow, dRow, hidden);
+            else
+                BackwardRowPortable(gateRow, cPrevRow, cRow, dhRow, dcRow, dRow, hidden);
+        }
+    }
+
+    // Units per call of the library tanh in BackwardRowPortable: its buffer lives on the stack.
+    private const int PortableChunk = 1024;
+
+    // Without the vector activations, tanh(c) comes from the same library call as the forward pass's, into a buffer on
+    // the stack (dGates may be the gates themselves, so no part of it is free). Calls of fewer than PortableChunk units
+    // only cover a whole row: the last chunk of a longer row starts PortableChunk units from its end, so that each
+    // unit's tanh comes from a call as wide as the forward pass's vectors (a short call may take the library's scalar
+    // path), and the units it repeats are skipped.
+    private static void BackwardRowPortable(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> dH, Span<float> dC, Span<float> dGates, int hidden)
+    {
+        Span<float> tanhC = stackalloc float[Math.Min(hidden, PortableChunk)];
+        for (int done = 0; done < hidden;)
+        {
+            int first = Math.Min(done, hidden - tanhC.Length);
+            TensorPrimitives.Tanh(c.Slice(first, tanhC.Length), tanhC);
+            for (int j = done; j < first + tanhC.Length; j++)
+            {
+                float iv = gates[j], fv = gates[hidden + j], gv = gates[2 * hidden + j], ov = gates[3 * hidden + j];
+                float tc = tanhC[j - first], dhv = dH[j];
+                float dcv = dC[j] + dhv * ov * (1f - tc * tc);
+                dGates[j] = dcv * gv * iv * (1f - iv);
+                dGates[hidden + j] = dcv * cPrev[j] * fv * (1f - fv);
+                dGates[2 * hidden + j] = dcv * iv * (1f - gv * gv);
+                dGates[3 * hidden + j] = dhv * tc * ov * (1f - ov);
+                dC[j] = dcv * fv;
+            }
+            done = first + tanhC.Length;
         }
     }
 
@@ -227,7 +260,8 @@ public static class LstmCell
     }
 
     // tanh(c) is recomputed here with the forward pass's own function (the vector activations, MathF on the tail), so
-    // the derivative uses exactly the tanh(c) that produced h; only the library path reads it from dGates.
+    // the derivative uses exactly the tanh(c) that produced h. Every unit's four gates are loaded before its gradients
+    // are stored, so dGates may be the gates themselves.
     private static void BackwardRow(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> c, ReadOnlySpan<float> dH, Span<float> dC, Span<float> dGates, int hidden)
     {
         ref float i = ref MemoryMarshal.GetReference(gates);
@@ -242,9 +276,8 @@ public static class LstmCell
         ref float cc = ref MemoryMarshal.GetReference(c);
         ref float dh = ref MemoryMarshal.GetReference(dH);
         ref float dc = ref MemoryMarshal.GetReference(dC);
-        bool vector = Activations.IsSupported;
         int j = 0;
-        if (vector && WideVectors.IsAccelerated)
+        if (WideVectors.IsAccelerated)
         {
             Vector512<float> one = Vector512<float>.One;
             for (; j <= hidden - Vector512<float>.Count; j += Vector512<float>.Count)
@@ -261,27 +294,24 @@ public static class LstmCell
                 (dcv * fv).StoreUnsafe(ref dc, u);
             }
         }
-        if (vector)
+        Vector256<float> one256 = Vector256<float>.One;
+        for (; j <= hidden - Vector256<float>.Count; j += Vector256<float>.Count)
         {
-            Vector256<float> one = Vector256<float>.One;
-            for (; j <= hidden - Vector256<float>.Count; j += Vector256<float>.Count)
-            {
-                nuint u = (nuint)j;
-                Vector256<float> iv = Vector256.LoadUnsafe(ref i, u), fv = Vector256.LoadUnsafe(ref f, u);
-                Vector256<float> gv = Vector256.LoadUnsafe(ref g, u), ov = Vector256.LoadUnsafe(ref o, u);
-                Vector256<float> tc = Activations.Tanh(Vector256.LoadUnsafe(ref cc, u)), dhv = Vector256.LoadUnsafe(ref dh, u);
-                Vector256<float> dcv = Vector256.LoadUnsafe(ref dc, u) + dhv * ov * (one - tc * tc);
-                (dcv * gv * iv * (one - iv)).StoreUnsafe(ref di, u);
-                (dcv * Vector256.LoadUnsafe(ref cp, u) * fv * (one - fv)).StoreUnsafe(ref df, u);
-                (dcv * iv * (one - gv * gv)).StoreUnsafe(ref dg, u);
-                (dhv * tc * ov * (one - ov)).StoreUnsafe(ref dOut, u);
-                (dcv * fv).StoreUnsafe(ref dc, u);
-            }
+            nuint u = (nuint)j;
+            Vector256<float> iv = Vector256.LoadUnsafe(ref i, u), fv = Vector256.LoadUnsafe(ref f, u);
+            Vector256<float> gv = Vector256.LoadUnsafe(ref g, u), ov = Vector256.LoadUnsafe(ref o, u);
+            Vector256<float> tc = Activations.Tanh(Vector256.LoadUnsafe(ref cc, u)), dhv = Vector256.LoadUnsafe(ref dh, u);
+            Vector256<float> dcv = Vector256.LoadUnsafe(ref dc, u) + dhv * ov * (one256 - tc * tc);
+            (dcv * gv * iv * (one256 - iv)).StoreUnsafe(ref di, u);
+            (dcv * Vector256.LoadUnsafe(ref cp, u) * fv * (one256 - fv)).StoreUnsafe(ref df, u);
+            (dcv * iv * (one256 - gv * gv)).StoreUnsafe(ref dg, u);
+            (dhv * tc * ov * (one256 - ov)).StoreUnsafe(ref dOut, u);
+            (dcv * fv).StoreUnsafe(ref dc, u);
         }
         for (; j < hidden; j++)
         {
             float iv = Unsafe.Add(ref i, j), fv = Unsafe.Add(ref f, j), gv = Unsafe.Add(ref g, j), ov = Unsafe.Add(ref o, j);
-            float tc = vector ? MathF.Tanh(Unsafe.Add(ref cc, j)) : Unsafe.Add(ref dOut, j), dhv = Unsafe.Add(ref dh, j);
+            float tc = MathF.Tanh(Unsafe.Add(ref cc, j)), dhv = Unsafe.Add(ref dh, j);
             float dcv = Unsafe.Add(ref dc, j) + dhv * ov * (1f - tc * tc);
             Unsafe.Add(ref di, j) = dcv * gv * iv * (1f - iv);
             Unsafe.Add(ref df, j) = dcv * Unsafe.Add(ref cp, j) * fv * (1f - fv);

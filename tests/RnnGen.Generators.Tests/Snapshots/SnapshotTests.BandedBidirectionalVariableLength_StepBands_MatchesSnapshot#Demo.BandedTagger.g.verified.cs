@@ -38,7 +38,7 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 24;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 6032;
+        private const int WorkspaceSize = 5456;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -74,11 +74,12 @@ namespace Demo
         private const int L1CellGradient = 4512;
         private const int L1CellGradientSave = 4576;
         private const int L1Gates = 4608;
-        private const int L1GatesGradient = 5184;
-        private const int L1Raw = 5760;
-        private const int L1RawGradient = 5904;
-        private const int OutputOffset = 5936;
-        private const int OutputGradientOffset = 5984;
+        // The backward pass overwrites the gate activations with their gradients, step by step, in place.
+        private const int L1GatesGradient = 4608;
+        private const int L1Raw = 5184;
+        private const int L1RawGradient = 5328;
+        private const int OutputOffset = 5360;
+        private const int OutputGradientOffset = 5408;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {

@@ -38,7 +38,7 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 160;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 41856;
+        private const int WorkspaceSize = 31616;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -53,11 +53,12 @@ namespace Demo
         private const int L0Cell = 6592;
         private const int L0CellGradient = 9216;
         private const int L0Gates = 9344;
-        private const int L0GatesGradient = 19584;
-        private const int L0TokenTable = 29824;
-        private const int L0InputWeightCopy = 31744;
-        private const int OutputOffset = 32256;
-        private const int OutputGradientOffset = 37056;
+        // The backward pass overwrites the gate activations with their gradients, step by step, in place.
+        private const int L0GatesGradient = 9344;
+        private const int L0TokenTable = 19584;
+        private const int L0InputWeightCopy = 21504;
+        private const int OutputOffset = 22016;
+        private const int OutputGradientOffset = 26816;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -244,6 +245,12 @@ namespace Demo
         {
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
             ValidateLength(outputs.Length, OutputLength, nameof(outputs));
+            // The pass overwrites the gate gradients that a pending InputGradient is computed from: compute it first.
+            if (_inputGradientPending)
+            {
+                ComputeInputGradient();
+                _inputGradientPending = false;
+            }
             global::RnnGen.Kernels.Embedding.ValidateTokens(inputs, VocabularySize, nameof(inputs));
             RunForward(inputs);
             Workspace.Slice(OutputOffset, OutputLength).CopyTo(outputs);

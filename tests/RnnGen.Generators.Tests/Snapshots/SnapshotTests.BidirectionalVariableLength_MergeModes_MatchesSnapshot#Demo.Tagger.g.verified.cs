@@ -40,7 +40,7 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 2;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 1780;
+        private const int WorkspaceSize = 1588;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -87,27 +87,29 @@ namespace Demo
         private const int L1CellGradient = 1072;
         private const int L1CellGradientSave = 1104;
         private const int L1Gates = 1120;
-        private const int L1GatesGradient = 1216;
-        private const int L1Raw = 1312;
-        private const int L1RawGradient = 1344;
+        // The backward pass overwrites the gate activations with their gradients, step by step, in place.
+        private const int L1GatesGradient = 1120;
+        private const int L1Raw = 1216;
+        private const int L1RawGradient = 1248;
         private const int L1RHiddenStride = 4;
         private const int L1RCellStride = 8;
         private const int L1RGateStride = 32;
-        private const int L1RHidden = 1360;
-        private const int L1RHiddenGradient = 1376;
-        private const int L1RFinalHiddenGradient = 1392;
-        private const int L1RFinalCellGradient = 1456;
-        private const int L1RCell = 1408;
-        private const int L1RCellGradient = 1440;
-        private const int L1RCellGradientSave = 1472;
-        private const int L1RGates = 1488;
-        private const int L1RGatesGradient = 1584;
-        private const int L1RRaw = 1680;
-        private const int L1RRawGradient = 1712;
-        private const int L1FinalMerged = 1728;
-        private const int L1FinalMergedGradient = 1744;
-        private const int OutputOffset = 1760;
-        private const int OutputGradientOffset = 1776;
+        private const int L1RHidden = 1264;
+        private const int L1RHiddenGradient = 1280;
+        private const int L1RFinalHiddenGradient = 1296;
+        private const int L1RFinalCellGradient = 1360;
+        private const int L1RCell = 1312;
+        private const int L1RCellGradient = 1344;
+        private const int L1RCellGradientSave = 1376;
+        private const int L1RGates = 1392;
+        // The backward pass overwrites the gate activations with their gradients, step by step, in place.
+        private const int L1RGatesGradient = 1392;
+        private const int L1RRaw = 1488;
+        private const int L1RRawGradient = 1520;
+        private const int L1FinalMerged = 1536;
+        private const int L1FinalMergedGradient = 1552;
+        private const int OutputOffset = 1568;
+        private const int OutputGradientOffset = 1584;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {

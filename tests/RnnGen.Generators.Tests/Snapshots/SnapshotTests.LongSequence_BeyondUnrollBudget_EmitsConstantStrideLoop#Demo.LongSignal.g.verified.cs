@@ -36,7 +36,7 @@ namespace Demo
         /// <summary>Length of a batch of float targets, shaped like the outputs.</summary>
         public const int TargetLength = 300;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 7580;
+        private const int WorkspaceSize = 5180;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -51,9 +51,10 @@ namespace Demo
         private const int L0Cell = 1536;
         private const int L0CellGradient = 2144;
         private const int L0Gates = 2176;
-        private const int L0GatesGradient = 4576;
-        private const int OutputOffset = 6976;
-        private const int OutputGradientOffset = 7280;
+        // The backward pass overwrites the gate activations with their gradients, step by step, in place.
+        private const int L0GatesGradient = 2176;
+        private const int OutputOffset = 4576;
+        private const int OutputGradientOffset = 4880;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {

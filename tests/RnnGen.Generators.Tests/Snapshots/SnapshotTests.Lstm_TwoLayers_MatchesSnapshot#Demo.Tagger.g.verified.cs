@@ -37,7 +37,7 @@ namespace Demo
         /// <summary>Length of a batch of class targets, one id per output row.</summary>
         public const int TargetLength = 6;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 1330;
+        private const int WorkspaceSize = 946;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -52,20 +52,22 @@ namespace Demo
         private const int L0Cell = 176;
         private const int L0CellGradient = 240;
         private const int L0Gates = 272;
-        private const int L0GatesGradient = 464;
+        // The backward pass overwrites the gate activations with their gradients, step by step, in place.
+        private const int L0GatesGradient = 272;
         private const int L1HiddenStride = 16;
         private const int L1CellStride = 16;
         private const int L1GateStride = 64;
-        private const int L1Hidden = 656;
-        private const int L1HiddenGradient = 720;
-        private const int L1FinalHiddenGradient = 784;
-        private const int L1FinalCellGradient = 880;
-        private const int L1Cell = 800;
-        private const int L1CellGradient = 864;
-        private const int L1Gates = 896;
-        private const int L1GatesGradient = 1088;
-        private const int OutputOffset = 1280;
-        private const int OutputGradientOffset = 1312;
+        private const int L1Hidden = 464;
+        private const int L1HiddenGradient = 528;
+        private const int L1FinalHiddenGradient = 592;
+        private const int L1FinalCellGradient = 688;
+        private const int L1Cell = 608;
+        private const int L1CellGradient = 672;
+        private const int L1Gates = 704;
+        // The backward pass overwrites the gate activations with their gradients, step by step, in place.
+        private const int L1GatesGradient = 704;
+        private const int OutputOffset = 896;
+        private const int OutputGradientOffset = 928;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {

@@ -35,7 +35,7 @@ namespace Demo
         /// <summary>An encoder takes no targets: its gradient arrives through FinalHiddenGradient.</summary>
         public const int TargetLength = 0;
         /// <summary>Floats of activations and their gradients, all at constant offsets.</summary>
-        private const int WorkspaceSize = 512;
+        private const int WorkspaceSize = 416;
 
         // Workspace offsets. Per-step slots are Stride apart. Hidden and cell buffers have T+1 slots: the forward
         // direction keeps h0 in slot 0 and h_t in slot t+1; a reverse direction keeps h0 in slot T and h_t in slot t.
@@ -50,9 +50,10 @@ namespace Demo
         private const int L0Cell = 112;
         private const int L0CellGradient = 144;
         private const int L0Gates = 176;
-        private const int L0GatesGradient = 272;
-        private const int L0TokenTable = 368;
-        private const int L0InputWeightCopy = 464;
+        // The backward pass overwrites the gate activations with their gradients, step by step, in place.
+        private const int L0GatesGradient = 176;
+        private const int L0TokenTable = 272;
+        private const int L0InputWeightCopy = 368;
 
         private static readonly global::RnnGen.ParameterTensor[] s_parameterLayout =
         {
@@ -223,6 +224,12 @@ namespace Demo
         public void Forward(global::System.ReadOnlySpan<int> inputs)
         {
             ValidateLength(inputs.Length, InputLength, nameof(inputs));
+            // The pass overwrites the gate gradients that a pending InputGradient is computed from: compute it first.
+            if (_inputGradientPending)
+            {
+                ComputeInputGradient();
+                _inputGradientPending = false;
+            }
             global::RnnGen.Kernels.Embedding.ValidateTokens(inputs, VocabularySize, nameof(inputs));
             RunForward(inputs);
         }

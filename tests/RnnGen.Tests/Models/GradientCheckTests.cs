@@ -195,6 +195,32 @@ public sealed class GradientCheckTests
         RnnGen.Tests.Kernels.CellTestMath.AssertClose(perToken, eager.Parameters.GetGradients("embedding.weight"), 1e-5, "embedding.weight");
     }
 
+    // An LSTM's gate gradients overwrite its gate activations, so the next forward pass overwrites them in turn: a
+    // Forward call between the backward pass and InputGradient's first read must not change what the read gives.
+    [Fact]
+    public void InputGradient_TokenTable_IsThePassGradientAfterAnotherForwardPass()
+    {
+        var reference = new FdBiLstmEmbedding(5);
+        var model = new FdBiLstmEmbedding(5);
+        var random = new RnnRandom(29);
+        int[] tokens = new int[FdBiLstmEmbedding.InputLength], otherTokens = new int[FdBiLstmEmbedding.InputLength];
+        int[] classes = new int[FdBiLstmEmbedding.TargetLength];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            tokens[i] = random.NextInt(FdBiLstmEmbedding.VocabularySize);
+            otherTokens[i] = random.NextInt(FdBiLstmEmbedding.VocabularySize);
+        }
+        for (int i = 0; i < classes.Length; i++)
+            classes[i] = random.NextInt(FdBiLstmEmbedding.OutputSize);
+
+        reference.ComputeGradients(tokens, classes);
+        float[] expected = reference.InputGradient.ToArray();
+        model.ComputeGradients(tokens, classes);
+        model.Forward(otherTokens, new float[FdBiLstmEmbedding.OutputLength]);
+
+        Assert.Equal(expected, model.InputGradient.ToArray());
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void Gradients_EveryTensorInputAndState_MatchFiniteDifferences(string name)
