@@ -27,14 +27,6 @@ public static partial class Gemm
     // 1024 × 256 × 2048 weight-gradient product; with 256-row blocks it takes about a tenth.
     private const int BlockRows = 256;
 
-    // Blocks twice as tall where a band has rows for two of them, so that B stays packed once per k-block: the char-LM
-    // training step on one thread 1.5-3.8% faster in one process (86, 91 and 142 of 100, 100 and 150 steps), its
-    // 1024-row weight-gradient product reading 2 KiB of each k-row at once. A band of 512 rows (two threads) gained
-    // nothing from one 512-row block, and keeps two of 256.
-    private const int TallBlockRows = 2 * BlockRows;
-
-    private static int BlockRowsFor(int bandRows) => bandRows >= 2 * TallBlockRows ? TallBlockRows : BlockRows;
-
     // Rows of A copied into the strips at a time, so that each strip is written 8 consecutive k-steps (256 bytes of an
     // 8-row strip) at once instead of one 32-byte piece per pass over all the strips.
     private const int PackDepth = 8;
@@ -63,15 +55,15 @@ public static partial class Gemm
         ref float panel = ref MemoryMarshal.GetReference(panelBuffer);
         ref float edge = ref MemoryMarshal.GetReference(edgeBuffer);
         int kBlock = InnerBlock(k);
-        int blockRows = packA ? BlockRowsFor(i1 - i0) : i1 - i0;
-        ref float block = ref packA ? ref ThreadStore(ref t_blockStore, (long)kBlock * Math.Min(i1 - i0, blockRows)) : ref Unsafe.NullRef<float>();
+        ref float block = ref packA ? ref ThreadStore(ref t_blockStore, (long)kBlock * Math.Min(i1 - i0, BlockRows)) : ref Unsafe.NullRef<float>();
         for (int p0 = 0; p0 < k; p0 += kBlock)
         {
             int kc = Math.Min(kBlock, k - p0);
             bool load = accumulate || p0 != 0;
+            int blockRows = packA ? BlockRows : i1 - i0;
             // With A in row blocks, every block would re-pack the same panels of B; when the k-block of B fits a
             // thread's panel store (L2-sized), it is packed once here instead.
-            ref float panels = ref PanelStore(packA && i1 - i0 > blockRows ? (long)kc * (j1 - j0 + PanelWidth - 1) / PanelWidth * PanelWidth : 0);
+            ref float panels = ref PanelStore(packA && i1 - i0 > BlockRows ? (long)kc * (j1 - j0 + PanelWidth - 1) / PanelWidth * PanelWidth : 0);
             bool prepacked = !Unsafe.IsNullRef(ref panels);
             if (prepacked)
                 PackPanels(ref b, ldb, transposedB, n, p0, kc, j0, j1, ref panels);
@@ -132,7 +124,7 @@ public static partial class Gemm
     [ThreadStatic]
     private static float[]? t_panelStore;
 
-    // The calling thread's packed A block (BlockRowsFor rows × one k-block at most).
+    // The calling thread's packed A block (BlockRows rows × one k-block at most).
     [ThreadStatic]
     private static float[]? t_blockStore;
 
