@@ -233,7 +233,7 @@ public sealed partial class RnnGenerator
             if (l.PackedLength > 0)
                 WritePackedWeights(c);
             w.Line("// The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and");
-            w.Line("// threads working on neighbouring bands of batch rows never share a page at the edge. A large one is on huge pages.");
+            w.Line("// threads working on neighbouring bands of batch rows never share a page at the edge.");
             w.Line("private readonly float[] _workspace;");
             w.Line("private readonly int _workspaceStart;");
             if (l.IntWorkspaceSize > 0)
@@ -247,7 +247,7 @@ public sealed partial class RnnGenerator
             w.Line("/// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name=\"seed\"/>.</summary>");
             using (w.Block($"public {c.Model.Type.Name}(ulong seed)"))
             {
-                w.Line("_workspace = global::RnnGen.Kernels.AlignedBuffer.AllocateWorkspace(WorkspaceSize, out _workspaceStart);");
+                w.Line("_workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);");
                 w.Line("Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);");
                 w.Line("Parameters.InitializeDefault(seed);");
                 if (l.PackedLength > 0)

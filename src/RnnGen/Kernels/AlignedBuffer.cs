@@ -48,28 +48,6 @@ public static partial class AlignedBuffer
         return buffer;
     }
 
-    /// <summary>
-    /// Allocates a generated model's workspace: a pinned array whose usable part starts on a page, and, from
-    /// <see cref="WorkspaceOnHugePagesBytes"/> on, on transparent huge pages where Linux offers them (costing the memory
-    /// up to the next 2 MiB boundary, plus up to 2 MiB for the alignment).
-    /// </summary>
-    /// <remarks>
-    /// A training step walks a workspace of tens of MiB several times; on 4 KiB pages that outruns the TLB's reach.
-    /// The char-LM benchmark's 24 MiB workspace on huge pages, alternating step by step with one on 4 KiB pages in one
-    /// process, 100 steps x 2: one thread 0.7-1.2% faster (76 and 78 of 100 steps), two threads 0.7-2.4% (85 and 68).
-    /// </remarks>
-    /// <param name="length">Floats needed, at least 1.</param>
-    /// <param name="start">Receives the index where the page-aligned floats begin.</param>
-    /// <returns>The zeroed array; use elements [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>).</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is not positive or too large.</exception>
-    public static float[] AllocateWorkspace(int length, out int start) =>
-        (long)length * sizeof(float) >= WorkspaceOnHugePagesBytes
-            ? AllocateOnHugePages(length, out start)
-            : Allocate(length, PageBytes, out start);
-
-    /// <summary>Workspaces from this size up go on huge pages (<see cref="AllocateWorkspace"/>); smaller ones fit the TLB anyway.</summary>
-    public const int WorkspaceOnHugePagesBytes = 4 * 1024 * 1024;
-
     // A transparent huge page on x64 Linux.
     internal const int HugePageBytes = 2 * 1024 * 1024;
 
@@ -109,14 +87,14 @@ public static partial class AlignedBuffer
     // memory is contiguous. A weight copy streamed from the L2 on every step then spreads evenly over the L2's sets:
     // on 4 KiB pages, after other processes had churned the machine's memory, the H=256 step's 1.15 MiB stream took
     // 35–42 µs against 14–19 µs on a huge page, alternating in one process. Where huge pages are not offered, or for
-    // a buffer too large for one array, it is a page-aligned buffer.
+    // a buffer too large for one array, it is a cache-line-aligned buffer.
     internal static unsafe float[] AllocateOnHugePages(int length, out int start)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         long covered = ((long)length * sizeof(float) + HugePageBytes - 1) / HugePageBytes * HugePageBytes;
         long floats = (covered + HugePageBytes) / sizeof(float);
         if (!HugePagesOffered || floats > Array.MaxLength)
-            return Allocate(length, PageBytes, out start);
+            return Allocate(length, CacheLineBytes, out start);
         // Uninitialised, so that no page of the aligned range is touched before the advice; cleared right after.
         float[] buffer = GC.AllocateUninitializedArray<float>((int)floats, pinned: true);
         nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));

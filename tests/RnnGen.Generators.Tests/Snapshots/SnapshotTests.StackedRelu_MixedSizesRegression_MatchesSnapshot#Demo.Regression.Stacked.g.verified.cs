@@ -90,7 +90,7 @@ namespace Demo.Regression
         }
 
         // The workspace starts on a page of a pinned array (AlignedBuffer): vector loads never straddle cache lines, and
-        // threads working on neighbouring bands of batch rows never share a page at the edge. A large one is on huge pages.
+        // threads working on neighbouring bands of batch rows never share a page at the edge.
         private readonly float[] _workspace;
         private readonly int _workspaceStart;
 
@@ -102,7 +102,7 @@ namespace Demo.Regression
         /// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
         public Stacked(ulong seed)
         {
-            _workspace = global::RnnGen.Kernels.AlignedBuffer.AllocateWorkspace(WorkspaceSize, out _workspaceStart);
+            _workspace = global::RnnGen.Kernels.AlignedBuffer.Allocate(WorkspaceSize, global::RnnGen.Kernels.AlignedBuffer.PageBytes, out _workspaceStart);
             Parameters = new global::RnnGen.RnnParameters(s_parameterLayout);
             Parameters.InitializeDefault(seed);
             _packedWeights = new global::RnnGen.Kernels.PackedWeights(Parameters, PackedLength, PackWeights);

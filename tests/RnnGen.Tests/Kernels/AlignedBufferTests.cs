@@ -39,7 +39,7 @@ public sealed class AlignedBufferTests
     }
 
     // Where the OS offers transparent huge pages (this project's Linux machines do) the buffer starts on one; elsewhere
-    // it falls back to a page. Either way the length fits, the array is pinned and the usable part is zero.
+    // it falls back to a cache line. Either way the length fits, the array is pinned and the usable part is zero.
     [Theory]
     [InlineData(1)]
     [InlineData(300_000)]
@@ -50,7 +50,7 @@ public sealed class AlignedBufferTests
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
 
         nuint address = (nuint)Unsafe.AsPointer(ref buffer[start]);
-        int alignment = AlignedBuffer.HugePagesOffered ? AlignedBuffer.HugePageBytes : AlignedBuffer.PageBytes;
+        int alignment = AlignedBuffer.HugePagesOffered ? AlignedBuffer.HugePageBytes : AlignedBuffer.CacheLineBytes;
         Assert.Equal(0u, (uint)(address % (nuint)alignment));
         Assert.True(buffer.Length - start >= length);
         Assert.All(buffer.AsSpan(start, length).ToArray(), value => Assert.Equal(0f, value));
@@ -71,31 +71,6 @@ public sealed class AlignedBufferTests
             Assert.True(buffer.Length - start < length + AlignedBuffer.CacheLineBytes / sizeof(float), "a small buffer is not padded to a huge page");
         Assert.True(buffer.Length - start >= length);
     }
-
-    [Theory]
-    [InlineData(1, false)]
-    [InlineData(AlignedBuffer.WorkspaceOnHugePagesBytes / sizeof(float) - 1, false)]
-    [InlineData(AlignedBuffer.WorkspaceOnHugePagesBytes / sizeof(float), true)]
-    public unsafe void AllocateWorkspace_OnAPage_HugePagesFromTheThreshold(int length, bool onHugePages)
-    {
-        float[] buffer = AlignedBuffer.AllocateWorkspace(length, out int start);
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-
-        nuint address = (nuint)Unsafe.AsPointer(ref buffer[start]);
-        Assert.Equal(0u, (uint)(address % AlignedBuffer.PageBytes));
-        if (onHugePages && AlignedBuffer.HugePagesOffered)
-            Assert.Equal(0u, (uint)(address % AlignedBuffer.HugePageBytes));
-        else
-            Assert.True(buffer.Length - start < length + AlignedBuffer.PageBytes / sizeof(float), "a small workspace is not padded to a huge page");
-        Assert.True(buffer.Length - start >= length);
-        Assert.All(buffer.AsSpan(start, length).ToArray(), value => Assert.Equal(0f, value));
-    }
-
-    [Theory]
-    [InlineData(0)]
-    [InlineData(-1)]
-    public void AllocateWorkspace_NonPositiveLength_Throws(int length) =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => AlignedBuffer.AllocateWorkspace(length, out _));
 
     [Theory]
     [InlineData(0, 64)]
