@@ -385,14 +385,14 @@ public sealed partial class RnnGenerator
         }
 
         /// <summary>Whether a direction's banded forward loop gathers each step's rows of the token table itself (<see cref="BufferLayout.TokenIds"/>).</summary>
-        private static bool GathersPerStep(EmitContext c, DirectionLayout d) => d.TokenTable >= 0 && c.Layout.TokenIds >= 0 && Bands(d);
+        private static bool GathersPerStep(EmitContext c, DirectionLayout d) => d.TokenTable >= 0 && c.Layout.TokenIds >= 0 && d.Banded;
 
         /// <summary>Step <paramref name="t"/>'s rows of the band, x_t W_ihᵀ + biases, gathered from the token table into <paramref name="target"/>.</summary>
         private static void WriteStepGather(EmitContext c, LayerSpec layer, DirectionLayout d, StepIndex t, string target)
         {
             if (!GathersPerStep(c, d))
                 return;
-            string table = $"Workspace.Slice({d.Prefix}TokenTable, VocabularySize * {Int(layer.GateWidth)})";
+            string table = TokenTable(layer, d, "Workspace");
             string step = t.Plus(0) == "0" ? "first" : $"{t.Plus(0)} * BatchSize + first";
             string start = c.Layout.TokenIds == 0 ? step : $"{Int(c.Layout.TokenIds)} + {step}";
             string ids = $"new {IntSpan}(_intWorkspace, {start}, rows)";
@@ -400,7 +400,9 @@ public sealed partial class RnnGenerator
         }
 
         /// <summary>The first layer's [V][G·H] token table of a direction (P in the forward pass, dP in the backward pass).</summary>
-        private static string TokenTable(LayerSpec layer, DirectionLayout d) => $"ws.Slice({d.Prefix}TokenTable, VocabularySize * {Int(layer.GateWidth)})";
+        /// <param name="workspace">The expression for the workspace: the local <c>ws</c>, or <c>Workspace</c> in a band method.</param>
+        private static string TokenTable(LayerSpec layer, DirectionLayout d, string workspace = "ws") =>
+            $"{workspace}.Slice({d.Prefix}TokenTable, VocabularySize * {Int(layer.GateWidth)})";
 
         private static string PackedRecurrent(DirectionLayout d) => $"packed.Slice({d.Prefix}PackedHh, {d.Prefix}PackedHhLength)";
 
@@ -572,7 +574,7 @@ public sealed partial class RnnGenerator
 
         /// <summary>
         /// Writes <paramref name="body"/> for every time step, unrolled or as a loop (see <see cref="Limits.UnrollBudget"/>).
-        /// When the direction's steps run on the packed recurrent panels (<see cref="Bands"/>) they go into a method of
+        /// When the direction's steps run on the packed recurrent panels (<see cref="DirectionLayout.Banded"/>) they go into a method of
         /// their own, <c>L{k}ForwardSteps</c> or <c>L{k}BackwardSteps</c>, over a band of batch rows: rows never read one another, so
         /// <c>KernelThreading.ForEachBatchBand</c> can run the whole time loop as one band per thread, handing work over
         /// once instead of at every step's product and cell.
@@ -584,7 +586,7 @@ public sealed partial class RnnGenerator
         private static void ForEachStep(EmitContext c, LayerSpec layer, DirectionLayout d, bool reverse, bool backward, Action<StepIndex> body)
         {
             SourceWriter w = c.Writer;
-            bool banded = Bands(d);
+            bool banded = d.Banded;
             if (!banded)
             {
                 WriteRecurrentPanels(c, layer, d, backward);
@@ -606,14 +608,6 @@ public sealed partial class RnnGenerator
             }
             c.BandLoops.Add(new BandLoop(bandMethod, bandSummary, diversion.Text));
         }
-
-        /// <summary>
-        /// Whether a direction's time loops run in bands of batch rows: only on the packed recurrent panels (batches, at
-        /// least <see cref="Limits.RecurrentPanelSteps"/> steps, not the reset-before GRU) and without an LSTM projection.
-        /// Those products compute every element of C the same way for any number of rows, so a band gives bit-for-bit
-        /// the rows the whole batch would; the unpacked products pick a different summation for a few rows.
-        /// </summary>
-        private static bool Bands(DirectionLayout d) => d.PacksRecurrent && d.WeightHr is null;
 
         private static void WriteSteps(EmitContext c, bool reverse, bool banded, Action<StepIndex> body)
         {

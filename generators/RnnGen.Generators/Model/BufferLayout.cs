@@ -53,7 +53,7 @@ internal sealed class BufferLayout
             Layers[layer.Index] = l;
         }
         // Banded time loops gather their own rows of the token table step by step, from the token ids kept here.
-        if (UsesTokenTable && Layers[0].Directions[0].PacksRecurrent && Layers[0].Directions[0].WeightHr is null)
+        if (UsesTokenTable && Layers[0].Directions[0].Banded)
             TokenIds = ReserveInts(t * b);
 
         if (model.Head is null)
@@ -344,6 +344,13 @@ internal sealed class DirectionLayout
     /// packing thread's own buffer (Gemm.ThreadPanels), not the workspace.
     /// </summary>
     public bool PacksRecurrent { get; set; }
+    /// <summary>
+    /// Whether the direction's time loops run in bands of batch rows: only on the packed recurrent panels (batches, at
+    /// least <see cref="Limits.RecurrentPanelSteps"/> steps, not the reset-before GRU) and without an LSTM projection.
+    /// Those products compute every element of C the same way for any number of rows, so a band gives bit-for-bit
+    /// the rows the whole batch would; the unpacked products pick a different summation for a few rows.
+    /// </summary>
+    public bool Banded => PacksRecurrent && WeightHr is null;
     /// <summary>LSTM projection: [T][B][H] o ⊙ tanh(c) before W_hr.</summary>
     public int Raw { get; set; } = -1;
     public int RawGradient { get; set; } = -1;

@@ -132,16 +132,7 @@ public static class LstmCell
             int first = Math.Min(done, hidden - tanhC.Length);
             TensorPrimitives.Tanh(c.Slice(first, tanhC.Length), tanhC);
             for (int j = done; j < first + tanhC.Length; j++)
-            {
-                float iv = gates[j], fv = gates[hidden + j], gv = gates[2 * hidden + j], ov = gates[3 * hidden + j];
-                float tc = tanhC[j - first], dhv = dH[j];
-                float dcv = dC[j] + dhv * ov * (1f - tc * tc);
-                dGates[j] = dcv * gv * iv * (1f - iv);
-                dGates[hidden + j] = dcv * cPrev[j] * fv * (1f - fv);
-                dGates[2 * hidden + j] = dcv * iv * (1f - gv * gv);
-                dGates[3 * hidden + j] = dhv * tc * ov * (1f - ov);
-                dC[j] = dcv * fv;
-            }
+                BackwardUnit(gates, cPrev, dH, dC, dGates, hidden, j, tanhC[j - first]);
             done = first + tanhC.Length;
         }
     }
@@ -309,15 +300,20 @@ public static class LstmCell
             (dcv * fv).StoreUnsafe(ref dc, u);
         }
         for (; j < hidden; j++)
-        {
-            float iv = Unsafe.Add(ref i, j), fv = Unsafe.Add(ref f, j), gv = Unsafe.Add(ref g, j), ov = Unsafe.Add(ref o, j);
-            float tc = MathF.Tanh(Unsafe.Add(ref cc, j)), dhv = Unsafe.Add(ref dh, j);
-            float dcv = Unsafe.Add(ref dc, j) + dhv * ov * (1f - tc * tc);
-            Unsafe.Add(ref di, j) = dcv * gv * iv * (1f - iv);
-            Unsafe.Add(ref df, j) = dcv * Unsafe.Add(ref cp, j) * fv * (1f - fv);
-            Unsafe.Add(ref dg, j) = dcv * iv * (1f - gv * gv);
-            Unsafe.Add(ref dOut, j) = dhv * tc * ov * (1f - ov);
-            Unsafe.Add(ref dc, j) = dcv * fv;
-        }
+            BackwardUnit(gates, cPrev, dH, dC, dGates, hidden, j, MathF.Tanh(Unsafe.Add(ref cc, j)));
+    }
+
+    // Unit j of a row, given tanh(c_j): the vector loops' formulas one lane at a time. The four gates are read before
+    // any gradient is written, so dGates may be the gates themselves.
+    private static void BackwardUnit(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> dH, Span<float> dC, Span<float> dGates, int hidden, int j, float tc)
+    {
+        float iv = gates[j], fv = gates[hidden + j], gv = gates[2 * hidden + j], ov = gates[3 * hidden + j];
+        float dhv = dH[j];
+        float dcv = dC[j] + dhv * ov * (1f - tc * tc);
+        dGates[j] = dcv * gv * iv * (1f - iv);
+        dGates[hidden + j] = dcv * cPrev[j] * fv * (1f - fv);
+        dGates[2 * hidden + j] = dcv * iv * (1f - gv * gv);
+        dGates[3 * hidden + j] = dhv * tc * ov * (1f - ov);
+        dC[j] = dcv * fv;
     }
 }
