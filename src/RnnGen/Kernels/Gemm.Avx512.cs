@@ -17,8 +17,10 @@ public static partial class Gemm
     // place takes it, and so do packed A strips (StripRows).
     private const int WideTileRows = 8;
 
-    // Row groups of a pair tile over A in place: eights, then the GroupRows tail.
-    private static int PairGroupRows(int remaining) => remaining >= WideTileRows ? WideTileRows : GroupRows(remaining);
+    // Row groups of a pair tile over A in place: eights, then the GroupRows tail. With 10 or 11 rows left it takes a six
+    // and a four rather than an eight and two or three one-row tiles (an 18-row band of the char-LM's time loop ran 18%
+    // slower per row than a 16-row one before), since balanced batch bands come in any even size.
+    private static int PairGroupRows(int remaining) => remaining >= WideTileRows && remaining - WideTileRows is not (2 or 3) ? WideTileRows : GroupRows(remaining);
 
     // rows × 32 of C from the micro-panels at `panel` and `panel + panelStride`, both complete (16 columns).
     private static void TilePair(int rows, ref float a, nint aRow, nint aStep, ref float panel, nint panelStride, ref float c, nint ldc, int kc, bool load)

@@ -121,8 +121,10 @@ public static class KernelThreading
     /// </summary>
     /// <remarks>
     /// A time loop split this way hands work to the other threads once, where splitting each step's product and cell
-    /// hands it over twice per step. When the job computes each row the same way whatever band it falls in (as the loops
-    /// that generated models split this way do), the results are bit-identical for any thread count.
+    /// hands it over twice per step. The bands follow the threads' measured speeds (a core slowed by the host gets fewer
+    /// rows in the next call), so their sizes vary from call to call. When the job computes each row the same way
+    /// whatever band it falls in (as the loops that generated models split this way do), the results are bit-identical
+    /// for any thread count and any split.
     /// </remarks>
     /// <param name="job">The work; a struct, so handing it over allocates nothing.</param>
     /// <param name="batchSize">Rows of the batch, at least 1.</param>
@@ -135,9 +137,13 @@ public static class KernelThreading
         int parts = Math.Min(PartsFor(flops), batchSize);
         if (parts > 1)
         {
-            var bands = new BatchBands<TJob> { Job = job, Rows = batchSize };
+            var bands = new BatchBands<TJob> { Job = job };
+            BatchBandBalance.Split(batchSize, parts, ref bands.Edges);
             if (TryRun(ref bands, parts))
+            {
+                BatchBandBalance.Update(parts);
                 return;
+            }
         }
         job.Run(0, batchSize);
     }
@@ -146,23 +152,25 @@ public static class KernelThreading
     private static (int Start, int End) Band(int rows, int part, int parts) =>
         ((int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts));
 
-    // A band of batch rows, run with splitting turned off on its thread.
+    // A band of batch rows, run with splitting turned off on its thread and timed for the next split.
     private struct BatchBands<TJob> : IParallelJob where TJob : struct, IBatchBandJob
     {
         public TJob Job;
-        public int Rows;
+        public BandEdges Edges;
 
         public void Run(int part, int parts)
         {
-            (int first, int end) = Band(Rows, part, parts);
+            int first = Edges[part], rows = Edges[part + 1] - first;
             int threads = t_threads;
             t_threads = 1;
+            long start = Stopwatch.GetTimestamp();
             try
             {
-                Job.Run(first, end - first);
+                Job.Run(first, rows);
             }
             finally
             {
+                BatchBandBalance.Record(part, rows, Stopwatch.GetTimestamp() - start);
                 t_threads = threads;
             }
         }

@@ -123,6 +123,7 @@ public sealed class BatchBandTests
     public void BatchBands_AboveTheThreshold_CoverEveryRowOnceWithSplittingOffInside()
     {
         // The first band waits for the second, so the worker must claim it: the owner cannot run it instead.
+        BatchBandBalance.Reset();
         var job = new RecordingJob { Bands = new List<(int, int, int)>(), ThreadCounts = new List<int>(), FirstWaitsForOthers = 2 };
         using (KernelThreading.Enable(2))
         {
@@ -131,9 +132,59 @@ public sealed class BatchBandTests
         }
 
         List<(int First, int Rows, int Thread)> bands = job.Bands.OrderBy(band => band.Item1).ToList();
-        Assert.Equal([(0, 3), (3, 4)], bands.Select(band => (band.First, band.Rows)));
+        Assert.Equal([(0, 4), (4, 3)], bands.Select(band => (band.First, band.Rows)));
         Assert.Equal(2, bands.Select(band => band.Thread).Distinct().Count());
         Assert.All(job.ThreadCounts!, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public void BatchBands_AfterASlowBand_GiveThatThreadFewerRowsAndStillCoverEveryRowOnce()
+    {
+        BatchBandBalance.Reset();
+        try
+        {
+            // The owner's band sleeps 20 ms per row, so its thread measures far slower than the worker's.
+            var slow = new RecordingJob { Bands = new List<(int, int, int)>(), FirstWaitsForOthers = 2, FirstSleepsPerRow = TimeSpan.FromMilliseconds(20) };
+            using (KernelThreading.Enable(2))
+            {
+                for (int run = 0; run < 4; run++)
+                {
+                    slow.Bands.Clear();
+                    KernelThreading.ForEachBatchBand(ref slow, 32, KernelThreading.MinimumParallelFlops);
+                }
+            }
+
+            List<(int First, int Rows, int Thread)> last = slow.Bands.OrderBy(band => band.Item1).ToList();
+            Assert.Equal(2, last.Count);
+            Assert.Equal(0, last[0].First);
+            Assert.Equal(last[0].Rows, last[1].First);
+            Assert.Equal(32, last[0].Rows + last[1].Rows);
+            Assert.True(last[0].Rows < 16, $"the slow thread still took {last[0].Rows} of 32 rows");
+            Assert.Equal(0, last[0].Rows % BatchBandBalance.RowMultiple);
+
+            // Generated models split unevenly this way are still bit-identical to one thread.
+            AssertTwoThreadsBitIdentical(() => new BandTokenLstm(3), length => Tokens(length, BandTokenLstm.VocabularySize), ClassTargets(BandTokenLstm.OutputSize));
+        }
+        finally
+        {
+            BatchBandBalance.Reset();
+        }
+    }
+
+    [Theory]
+    [InlineData(32, 2, new[] { 1.0, 1.0 }, new[] { 0, 16, 32 })]
+    [InlineData(32, 2, new[] { 0.9, 1.1 }, new[] { 0, 14, 32 })]
+    [InlineData(32, 2, new[] { 1.06, 0.94 }, new[] { 0, 16, 32 })]
+    [InlineData(7, 2, new[] { 1.0, 1.0 }, new[] { 0, 4, 7 })]
+    [InlineData(2, 2, new[] { 2.0, 0.5 }, new[] { 0, 1, 2 })]
+    [InlineData(3, 3, new[] { 0.5, 2.0, 2.0 }, new[] { 0, 1, 2, 3 })]
+    [InlineData(30, 3, new[] { 1.0, 1.0, 1.0 }, new[] { 0, 10, 20, 30 })]
+    [InlineData(32, 2, new[] { double.NaN, 1.0 }, new[] { 0, 16, 32 })]
+    public void Split_FollowsSpeedsOnEvenRowsWithEveryBandNonEmpty(int rows, int parts, double[] speeds, int[] expected)
+    {
+        var edges = new int[parts + 1];
+        BatchBandBalance.Split(rows, parts, speeds, edges);
+        Assert.Equal(expected, edges);
     }
 
     [Fact]
@@ -150,6 +201,7 @@ public sealed class BatchBandTests
         public List<(int, int, int)> Bands;
         public List<int>? ThreadCounts;
         public int FirstWaitsForOthers;
+        public TimeSpan FirstSleepsPerRow;
 
         public readonly void Run(int first, int rows)
         {
@@ -160,6 +212,7 @@ public sealed class BatchBandTests
             }
             if (first == 0)
             {
+                Thread.Sleep(FirstSleepsPerRow * rows);
                 List<(int, int, int)> bands = Bands;
                 int others = FirstWaitsForOthers;
                 Assert.True(SpinWait.SpinUntil(() => { lock (bands) return bands.Count >= others; }, TimeSpan.FromSeconds(30)));

@@ -7,8 +7,9 @@ namespace RnnGen.Tests.Kernels;
 [Collection(KernelThreadingCollection.Name)]
 public sealed class GemmPackedTests
 {
-    // Row counts around the 6-row tile and its 4- and 1-row tails, columns around the 16-wide micro-panel, and depths
-    // around the k-block (a whole product up to 320 deep, blocks of 256 beyond).
+    // Row counts around the 6-row tile and its 4- and 1-row tails (and the 8-row pair tile's 6 + 4 for 10 or 11 rows
+    // left, as in 18 and 19), columns around the 16-wide micro-panel, and depths around the k-block (a whole product
+    // up to 320 deep, blocks of 256 beyond).
     [Theory]
     [InlineData(1, 1, 1)]
     [InlineData(4, 9, 7)]
@@ -20,6 +21,8 @@ public sealed class GemmPackedTests
     [InlineData(7, 31, 321)]
     [InlineData(130, 65, 320)]
     [InlineData(9, 80, 40)]
+    [InlineData(18, 64, 70)]
+    [InlineData(19, 48, 33)]
     public void MultiplyPacked_EitherPacking_EqualsSequentialFmaChain(int m, int n, int k)
     {
         var random = new RnnRandom((ulong)(m * 7 + n * 3 + k));
