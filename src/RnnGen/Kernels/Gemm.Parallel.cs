@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace RnnGen.Kernels;
@@ -17,7 +18,8 @@ public static partial class Gemm
     }
 
     // True when the product ran on several threads; false when it is too small, too narrow to split, or the workers
-    // are busy with another thread's product, and the caller must compute it alone.
+    // are busy with another thread's product, and the caller must compute it alone. The parts' shares follow their
+    // threads' measured speeds on earlier products of the same shape (PartBalance).
     private static unsafe bool TryMultiplyParallel(ProductForm form, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
     {
         int parts = KernelThreading.PartsFor(2.0 * m * n * k);
@@ -26,11 +28,17 @@ public static partial class Gemm
         parts = Math.Min(parts, MaxParts(form, m, n, k));
         if (parts < 2)
             return false;
+        (int length, int group) = SplitAxis(form, m, n, k);
+        long kind = PartBalance.ProductKind((int)form, m, n, k);
         // The caller blocks until every part is done, so pinning for the duration of the call is enough.
         fixed (float* pa = a, pb = b, pc = c)
         {
             var job = new ProductJob { A = pa, B = pb, C = pc, M = m, N = n, K = k, Accumulate = accumulate, Form = form };
-            return KernelThreading.TryRun(ref job, parts);
+            PartBalance.Split(kind, length, group, parts, job.Edges);
+            if (!KernelThreading.TryRun(ref job, parts))
+                return false;
+            PartBalance.Update(kind, parts);
+            return true;
         }
     }
 
@@ -39,29 +47,32 @@ public static partial class Gemm
     // are not split.
     private static int MaxParts(ProductForm form, int m, int n, int k)
     {
-        if (form == ProductForm.Packed)
-            return m >= n ? m / TileRows : n / PanelWidth;
-        if (m <= SmallRows)
+        if (m <= SmallRows && form != ProductForm.Packed)
             return 1;
-        if (form == ProductForm.TransposedB && Flips(m, n, k))
-            return n / TileRows;
-        return m >= n ? m / TileRows : n / PanelWidth;
+        (int length, int group) = SplitAxis(form, m, n, k);
+        return length / group;
     }
 
-    // Part `part` of `parts` of C (+)= op(A) · op(B) on the FMA kernels; part 0 of 1 is the whole product.
-    private static void ComputeFma(ProductForm form, ref float a, ref float b, ref float c, int m, int n, int k, bool accumulate, int part, int parts)
+    // The side of C a product is split along (its length) and the unit its bands come in (group).
+    private static (int Length, int Group) SplitAxis(ProductForm form, int m, int n, int k)
     {
+        if (form == ProductForm.TransposedB && m > SmallRows && Flips(m, n, k))
+            return (n, TileRows);
+        return m >= n ? (m, TileRows) : (n, PanelWidth);
+    }
+
+    // C (+)= op(A) · op(B) on the FMA kernels for units [first, last) of the split axis (SplitAxis); the whole product
+    // is [0, length). Row-at-a-time products are never split and ignore the range.
+    private static void ComputeFma(ProductForm form, ref float a, ref float b, ref float c, int m, int n, int k, bool accumulate, int first, int last)
+    {
+        if (first >= last)
+            return;
         if (form == ProductForm.Packed)
         {
-            bool rowBands = m >= n;
-            (int first, int last) = rowBands ? RowBand(m, TileRows, part, parts) : RowBand(n, PanelWidth, part, parts);
-            if (first < last)
-            {
-                if (rowBands)
-                    PackedProduct(ref a, ref b, ref c, n, k, first, last, 0, n, accumulate);
-                else
-                    PackedProduct(ref a, ref b, ref c, n, k, 0, m, first, last, accumulate);
-            }
+            if (m >= n)
+                PackedProduct(ref a, ref b, ref c, n, k, first, last, 0, n, accumulate);
+            else
+                PackedProduct(ref a, ref b, ref c, n, k, 0, m, first, last, accumulate);
             return;
         }
         if (m <= SmallRows)
@@ -76,16 +87,10 @@ public static partial class Gemm
         }
         if (form == ProductForm.TransposedB && Flips(m, n, k))
         {
-            (int start, int end) = RowBand(n, TileRows, part, parts);
-            if (start < end)
-                FlippedProduct(ref a, ref b, ref c, m, n, k, start, end, accumulate);
+            FlippedProduct(ref a, ref b, ref c, m, n, k, first, last, accumulate);
             return;
         }
-        bool byRows = m >= n;
-        (int s, int e) = byRows ? RowBand(m, TileRows, part, parts) : RowBand(n, PanelWidth, part, parts);
-        if (s >= e)
-            return;
-        (int i0, int i1, int j0, int j1) = byRows ? (s, e, 0, n) : (0, m, s, e);
+        (int i0, int i1, int j0, int j1) = m >= n ? (first, last, 0, n) : (0, m, first, last);
         switch (form)
         {
             case ProductForm.TransposedB:
@@ -100,16 +105,6 @@ public static partial class Gemm
         }
     }
 
-    // Whole groups are shared out evenly; the last band also takes the rows that do not fill a group.
-    internal static (int Start, int End) RowBand(int m, int group, int part, int parts)
-    {
-        int groups = m / group;
-        int perPart = (groups + parts - 1) / parts;
-        int start = Math.Min(part * perPart, groups) * group;
-        int end = part == parts - 1 ? m : Math.Min((part + 1) * perPart, groups) * group;
-        return (start, end);
-    }
-
     private unsafe struct ProductJob : KernelThreading.IParallelJob
     {
         public float* A;
@@ -120,8 +115,14 @@ public static partial class Gemm
         public int K;
         public bool Accumulate;
         public ProductForm Form;
+        public PartEdges Edges;
 
-        public readonly void Run(int part, int parts) =>
-            ComputeFma(Form, ref Unsafe.AsRef<float>(A), ref Unsafe.AsRef<float>(B), ref Unsafe.AsRef<float>(C), M, N, K, Accumulate, part, parts);
+        public readonly void Run(int part, int parts)
+        {
+            int first = Edges[part], last = Edges[part + 1];
+            long start = Stopwatch.GetTimestamp();
+            ComputeFma(Form, ref Unsafe.AsRef<float>(A), ref Unsafe.AsRef<float>(B), ref Unsafe.AsRef<float>(C), M, N, K, Accumulate, first, last);
+            PartBalance.Record(part, last - first, Stopwatch.GetTimestamp() - start);
+        }
     }
 }

@@ -168,7 +168,7 @@ public static partial class Gemm
         if (UseFma)
         {
             if (!TryMultiplyParallel(form, a, b, c, m, n, k, accumulate))
-                ComputeFma(form, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, 1);
+                ComputeFma(form, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, SplitAxis(form, m, n, k).Length);
             return;
         }
         switch (form)

@@ -123,7 +123,7 @@ public sealed class BatchBandTests
     public void BatchBands_AboveTheThreshold_CoverEveryRowOnceWithSplittingOffInside()
     {
         // The first band waits for the second, so the worker must claim it: the owner cannot run it instead.
-        BatchBandBalance.Reset();
+        PartBalance.Reset();
         var job = new RecordingJob { Bands = new List<(int, int, int)>(), ThreadCounts = new List<int>(), FirstWaitsForOthers = 2 };
         using (KernelThreading.Enable(2))
         {
@@ -140,7 +140,7 @@ public sealed class BatchBandTests
     [Fact]
     public void BatchBands_AfterASlowBand_GiveThatThreadFewerRowsAndStillCoverEveryRowOnce()
     {
-        BatchBandBalance.Reset();
+        PartBalance.Reset();
         try
         {
             // The owner's band sleeps 20 ms per row, so its thread measures far slower than the worker's.
@@ -160,31 +160,15 @@ public sealed class BatchBandTests
             Assert.Equal(last[0].Rows, last[1].First);
             Assert.Equal(32, last[0].Rows + last[1].Rows);
             Assert.True(last[0].Rows < 16, $"the slow thread still took {last[0].Rows} of 32 rows");
-            Assert.Equal(0, last[0].Rows % BatchBandBalance.RowMultiple);
+            Assert.Equal(0, last[0].Rows % 2);
 
             // Generated models split unevenly this way are still bit-identical to one thread.
             AssertTwoThreadsBitIdentical(() => new BandTokenLstm(3), length => Tokens(length, BandTokenLstm.VocabularySize), ClassTargets(BandTokenLstm.OutputSize));
         }
         finally
         {
-            BatchBandBalance.Reset();
+            PartBalance.Reset();
         }
-    }
-
-    [Theory]
-    [InlineData(32, 2, new[] { 1.0, 1.0 }, new[] { 0, 16, 32 })]
-    [InlineData(32, 2, new[] { 0.9, 1.1 }, new[] { 0, 14, 32 })]
-    [InlineData(32, 2, new[] { 1.06, 0.94 }, new[] { 0, 16, 32 })]
-    [InlineData(7, 2, new[] { 1.0, 1.0 }, new[] { 0, 4, 7 })]
-    [InlineData(2, 2, new[] { 2.0, 0.5 }, new[] { 0, 1, 2 })]
-    [InlineData(3, 3, new[] { 0.5, 2.0, 2.0 }, new[] { 0, 1, 2, 3 })]
-    [InlineData(30, 3, new[] { 1.0, 1.0, 1.0 }, new[] { 0, 10, 20, 30 })]
-    [InlineData(32, 2, new[] { double.NaN, 1.0 }, new[] { 0, 16, 32 })]
-    public void Split_FollowsSpeedsOnEvenRowsWithEveryBandNonEmpty(int rows, int parts, double[] speeds, int[] expected)
-    {
-        var edges = new int[parts + 1];
-        BatchBandBalance.Split(rows, parts, speeds, edges);
-        Assert.Equal(expected, edges);
     }
 
     [Fact]

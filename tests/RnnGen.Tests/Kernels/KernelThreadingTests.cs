@@ -281,26 +281,6 @@ public sealed class KernelThreadingTests
         }
     }
 
-    [Theory]
-    [InlineData(1, 3, 2)]
-    [InlineData(8, 4, 3)]
-    [InlineData(32, 3, 2)]
-    [InlineData(65, 4, 2)]
-    [InlineData(130, 4, 5)]
-    public void RowBand_AnyShape_CoversRowsInGroupAlignedBands(int m, int group, int parts)
-    {
-        int next = 0;
-        for (int part = 0; part < parts; part++)
-        {
-            (int start, int end) = Gemm.RowBand(m, group, part, parts);
-            Assert.Equal(next, start);
-            Assert.True(end >= start);
-            Assert.True(end == m || end % group == 0, $"band {part} ends at {end}, not on a group of {group}");
-            next = end;
-        }
-        Assert.Equal(m, next);
-    }
-
     private static void Run(Form form, float[] a, float[] b, float[] c, int m, int n, int k, bool accumulate)
     {
         Kernel kernel = form switch
