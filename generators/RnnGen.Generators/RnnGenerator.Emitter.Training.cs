@@ -372,14 +372,25 @@ public sealed partial class RnnGenerator
             // dgates, the gradient of the input projection, also feeds b_ih: from the token table it is summed per token
             // first, so the bias sums read V rows instead of T·B.
             string inputProjectionGradient = allGates, inputRows = rows;
+            // The LSTM's and the Elman cell's dW_hh product reads dgates itself, and sums the token table's dP on the way.
+            bool scatterInWeightProduct = d.TokenTable >= 0 && layer.Cell is not CellKind.Gru;
             if (d.TokenTable >= 0)
             {
                 inputProjectionGradient = TokenTable(layer, d);
                 inputRows = "VocabularySize";
                 w.Line("// Token table: dP[v] = Σ dgates over the positions holding token v, so dW_ih += dPᵀ E over V rows instead of T·B.");
                 w.Line($"{inputProjectionGradient}.Clear();");
-                w.Line($"{Kernels}.Embedding.ScatterAdd({allGates}, tokens, {inputProjectionGradient}, {Int(gw)});");
-                w.Line("// Weight gradients for the whole window as GEMMs: dW_ih += dPᵀ E, dW_hh += dgatesᵀ h_{t-1}.");
+                if (scatterInWeightProduct)
+                {
+                    w.Line("// Weight gradients for the whole window as GEMMs: dW_hh += dgatesᵀ h_{t-1}, summing dP in the same pass over");
+                    w.Line("// dgates; then dW_ih += dPᵀ E.");
+                    w.Line($"{Kernels}.Gemm.MultiplyTransposedAAndScatter({allGates}, {PreviousRange(c, d)}, {Param(d.WeightHh, "g")}, {Int(gw)}, {Int(so)}, {rows}, true, tokens, {inputProjectionGradient});");
+                }
+                else
+                {
+                    w.Line($"{Kernels}.Embedding.ScatterAdd({allGates}, tokens, {inputProjectionGradient}, {Int(gw)});");
+                    w.Line("// Weight gradients for the whole window as GEMMs: dW_ih += dPᵀ E, dW_hh += dgatesᵀ h_{t-1}.");
+                }
                 w.Line($"{Kernels}.Gemm.MultiplyTransposedA({inputProjectionGradient}, {Param(c.Layout.Embedding!)}, {Param(d.WeightIh, "g")}, {Int(gw)}, {Int(layer.InputSize)}, VocabularySize, true);");
                 w.Line("// Embedding gradient from the table too: dE[v] += dP[v] W_ih, the sum of dx over the positions holding v.");
                 w.Line($"{Kernels}.Gemm.Multiply({inputProjectionGradient}, {Param(d.WeightIh)}, {Param(c.Layout.Embedding!, "g")}, VocabularySize, {Int(layer.InputSize)}, {Int(gw)}, true);");
@@ -418,7 +429,8 @@ public sealed partial class RnnGenerator
                         break;
                     }
                 default:
-                    w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allGates}, {PreviousRange(c, d)}, {Param(d.WeightHh, "g")}, {Int(gw)}, {Int(so)}, {rows}, true);");
+                    if (!scatterInWeightProduct)
+                        w.Line($"{Kernels}.Gemm.MultiplyTransposedA({allGates}, {PreviousRange(c, d)}, {Param(d.WeightHh, "g")}, {Int(gw)}, {Int(so)}, {rows}, true);");
                     if (d.BiasIh is not null && d.BiasHh is not null)
                     {
                         w.Line("// db_ih and db_hh both receive Σ dgates over the window: one pass adds it to each.");

@@ -48,7 +48,7 @@ public static partial class Gemm
     // TransposedA form), whose columns are a large stride apart. j0 is a multiple of PanelWidth; j1 is n or one too.
     [SkipLocalsInit]
     private static void PanelProduct(ref float a, nint aRow, nint aStep, bool packA, ref float b, nint ldb, bool transposedB,
-        ref float c, int n, int k, int i0, int i1, int j0, int j1, bool accumulate)
+        ref float c, int n, int k, int i0, int i1, int j0, int j1, bool accumulate, TokenScatter scatter = default)
     {
         Span<float> panelBuffer = stackalloc float[MaxInnerBlock * (WideVectors.IsAccelerated ? PairWidth : PanelWidth)];
         Span<float> edgeBuffer = stackalloc float[WideTileRows * PanelWidth];
@@ -71,7 +71,13 @@ public static partial class Gemm
             {
                 int rows = Math.Min(blockRows, i1 - ib);
                 if (packA)
+                {
                     PackRowStrips(ref Unsafe.Add(ref a, ib * aRow + p0 * aStep), aStep, ref block, rows, kc);
+                    // Of the parts splitting C by columns, the one starting at column 0 scatters; parts splitting it by
+                    // rows all start there and scatter their own columns of A.
+                    if (scatter.IsActive && j0 == 0)
+                        scatter.AddBlock(ref a, (int)aStep, ib, rows, p0, kc);
+                }
                 for (int j = j0; j < j1;)
                 {
                     int cols = Math.Min(PanelWidth, n - j);

@@ -20,7 +20,8 @@ public static partial class Gemm
     // True when the product ran on several threads; false when it is too small, too narrow to split, or the workers
     // are busy with another thread's product, and the caller must compute it alone. The parts' shares follow their
     // threads' measured speeds on earlier products of the same shape (PartBalance).
-    private static unsafe bool TryMultiplyParallel(ProductForm form, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
+    private static unsafe bool TryMultiplyParallel(ProductForm form, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate,
+        TokenScatter scatter)
     {
         int parts = KernelThreading.PartsFor(2.0 * m * n * k);
         if (parts == 1)
@@ -33,7 +34,7 @@ public static partial class Gemm
         // The caller blocks until every part is done, so pinning for the duration of the call is enough.
         fixed (float* pa = a, pb = b, pc = c)
         {
-            var job = new ProductJob { A = pa, B = pb, C = pc, M = m, N = n, K = k, Accumulate = accumulate, Form = form };
+            var job = new ProductJob { A = pa, B = pb, C = pc, M = m, N = n, K = k, Accumulate = accumulate, Form = form, Scatter = scatter };
             PartBalance.Split(kind, length, group, parts, job.Edges);
             if (!KernelThreading.TryRun(ref job, parts))
                 return false;
@@ -63,7 +64,8 @@ public static partial class Gemm
 
     // C (+)= op(A) · op(B) on the FMA kernels for units [first, last) of the split axis (SplitAxis); the whole product
     // is [0, length). Row-at-a-time products are never split and ignore the range.
-    private static void ComputeFma(ProductForm form, ref float a, ref float b, ref float c, int m, int n, int k, bool accumulate, int first, int last)
+    private static void ComputeFma(ProductForm form, ref float a, ref float b, ref float c, int m, int n, int k, bool accumulate, int first, int last,
+        TokenScatter scatter)
     {
         if (first >= last)
             return;
@@ -100,7 +102,7 @@ public static partial class Gemm
                 PanelProduct(ref a, k, 1, packA: false, ref b, n, transposedB: false, ref c, n, k, i0, i1, j0, j1, accumulate);
                 break;
             default:
-                PanelProduct(ref a, 1, m, packA: true, ref b, n, transposedB: false, ref c, n, k, i0, i1, j0, j1, accumulate);
+                PanelProduct(ref a, 1, m, packA: true, ref b, n, transposedB: false, ref c, n, k, i0, i1, j0, j1, accumulate, scatter);
                 break;
         }
     }
@@ -116,12 +118,13 @@ public static partial class Gemm
         public bool Accumulate;
         public ProductForm Form;
         public PartEdges Edges;
+        public TokenScatter Scatter;
 
         public readonly void Run(int part, int parts)
         {
             int first = Edges[part], last = Edges[part + 1];
             long start = Stopwatch.GetTimestamp();
-            ComputeFma(Form, ref Unsafe.AsRef<float>(A), ref Unsafe.AsRef<float>(B), ref Unsafe.AsRef<float>(C), M, N, K, Accumulate, first, last);
+            ComputeFma(Form, ref Unsafe.AsRef<float>(A), ref Unsafe.AsRef<float>(B), ref Unsafe.AsRef<float>(C), M, N, K, Accumulate, first, last, Scatter);
             PartBalance.Record(part, last - first, Stopwatch.GetTimestamp() - start);
         }
     }

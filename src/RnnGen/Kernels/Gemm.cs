@@ -161,14 +161,17 @@ public static partial class Gemm
     }
 
     // Every form after its shapes are validated: the FMA kernels, split across threads when that pays, or the portable loops.
-    private static void Run(ProductForm form, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
+    // `scatter`, when active, rides on the FMA panel path of a TransposedA product (MultiplyTransposedAAndScatter
+    // sends it only there).
+    private static void Run(ProductForm form, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate,
+        TokenScatter scatter = default)
     {
         if (IsTrivial(c, m, n, k, accumulate))
             return;
         if (UseFma)
         {
-            if (!TryMultiplyParallel(form, a, b, c, m, n, k, accumulate))
-                ComputeFma(form, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, SplitAxis(form, m, n, k).Length);
+            if (!TryMultiplyParallel(form, a, b, c, m, n, k, accumulate, scatter))
+                ComputeFma(form, ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(c), m, n, k, accumulate, 0, SplitAxis(form, m, n, k).Length, scatter);
             return;
         }
         switch (form)

@@ -355,12 +355,12 @@ namespace Demo
             RunStepBands(1, 327680L);
             // Token table: dP[v] = Σ dgates over the positions holding token v, so dW_ih += dPᵀ E over V rows instead of T·B.
             ws.Slice(L0TokenTable, VocabularySize * 64).Clear();
-            global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), tokens, ws.Slice(L0TokenTable, VocabularySize * 64), 64);
-            // Weight gradients for the whole window as GEMMs: dW_ih += dPᵀ E, dW_hh += dgatesᵀ h_{t-1}.
+            // Weight gradients for the whole window as GEMMs: dW_hh += dgatesᵀ h_{t-1}, summing dP in the same pass over
+            // dgates; then dW_ih += dPᵀ E.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedAAndScatter(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 64, 16, SequenceLength * BatchSize, true, tokens, ws.Slice(L0TokenTable, VocabularySize * 64));
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0TokenTable, VocabularySize * 64), p.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), g.Slice(WeightIhL0Offset, WeightIhL0Length), 64, 8, VocabularySize, true);
             // Embedding gradient from the table too: dE[v] += dP[v] W_ih, the sum of dx over the positions holding v.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0TokenTable, VocabularySize * 64), p.Slice(WeightIhL0Offset, WeightIhL0Length), g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), VocabularySize, 8, 64, true);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 64, 16, SequenceLength * BatchSize, true);
             // db_ih and db_hh both receive Σ dgates over the window: one pass adds it to each.
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 64), g.Slice(BiasIhL0Offset, BiasIhL0Length), g.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
             // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.

@@ -328,12 +328,12 @@ namespace Demo
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0GatesGradient, L0GateStride), p.Slice(WeightHhL0Offset, WeightHhL0Length), ws.Slice(L0HiddenGradient, L0HiddenStride), BatchSize, 4, 16, true);
             // Token table: dP[v] = Σ dgates over the positions holding token v, so dW_ih += dPᵀ E over V rows instead of T·B.
             ws.Slice(L0TokenTable, VocabularySize * 16).Clear();
-            global::RnnGen.Kernels.Embedding.ScatterAdd(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), tokens, ws.Slice(L0TokenTable, VocabularySize * 16), 16);
-            // Weight gradients for the whole window as GEMMs: dW_ih += dPᵀ E, dW_hh += dgatesᵀ h_{t-1}.
+            // Weight gradients for the whole window as GEMMs: dW_hh += dgatesᵀ h_{t-1}, summing dP in the same pass over
+            // dgates; then dW_ih += dPᵀ E.
+            global::RnnGen.Kernels.Gemm.MultiplyTransposedAAndScatter(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 16, 4, SequenceLength * BatchSize, true, tokens, ws.Slice(L0TokenTable, VocabularySize * 16));
             global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0TokenTable, VocabularySize * 16), p.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), g.Slice(WeightIhL0Offset, WeightIhL0Length), 16, 3, VocabularySize, true);
             // Embedding gradient from the table too: dE[v] += dP[v] W_ih, the sum of dx over the positions holding v.
             global::RnnGen.Kernels.Gemm.Multiply(ws.Slice(L0TokenTable, VocabularySize * 16), p.Slice(WeightIhL0Offset, WeightIhL0Length), g.Slice(EmbeddingWeightOffset, EmbeddingWeightLength), VocabularySize, 3, 16, true);
-            global::RnnGen.Kernels.Gemm.MultiplyTransposedA(ws.Slice(L0GatesGradient, SequenceLength * L0GateStride), ws.Slice(L0Hidden, SequenceLength * L0HiddenStride), g.Slice(WeightHhL0Offset, WeightHhL0Length), 16, 4, SequenceLength * BatchSize, true);
             // db_ih and db_hh both receive Σ dgates over the window: one pass adds it to each.
             global::RnnGen.Kernels.Gemm.AccumulateColumnSums(ws.Slice(L0TokenTable, VocabularySize * 16), g.Slice(BiasIhL0Offset, BiasIhL0Length), g.Slice(BiasHhL0Offset, BiasHhL0Length), VocabularySize);
             // After the last step back, the running cell gradient is dL/dc0, already in place for InitialCellGradient.

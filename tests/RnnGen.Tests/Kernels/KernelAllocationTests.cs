@@ -1,3 +1,4 @@
+using System.Linq;
 using RnnGen.Kernels;
 
 namespace RnnGen.Tests.Kernels;
@@ -23,6 +24,8 @@ public sealed class KernelAllocationTests
     private readonly float[] _logits = Filled(4 * Classes);
     private readonly int[] _targets = [1, Losses.IgnoreIndex, 299, 0];
     private static readonly bool[] PanelOrders = [false, true];
+    private readonly int[] _scatterTokens = Enumerable.Range(0, 600).Select(position => position * 7 % 11).ToArray();
+    private readonly float[] _scatterTable = new float[11 * 130];
     private readonly float[] _lstmIh = Filled(PackedCell.PackedLength(4, Hidden, PackedInput));
     private readonly float[] _lstmHh = Filled(PackedCell.PackedLength(4, Hidden, Hidden));
     private readonly float[] _gruIh = Filled(PackedCell.PackedLength(3, Hidden, PackedInput));
@@ -34,6 +37,7 @@ public sealed class KernelAllocationTests
     [InlineData("Gemm.MultiplyTransposedB.Gemv")]
     [InlineData("Gemm.Multiply")]
     [InlineData("Gemm.MultiplyTransposedA")]
+    [InlineData("Gemm.MultiplyTransposedAAndScatter")]
     [InlineData("Gemm.MultiplyPacked")]
     [InlineData("Gemm.AddRowVector")]
     [InlineData("Gemm.AccumulateColumnSums")]
@@ -78,6 +82,9 @@ public sealed class KernelAllocationTests
                 break;
             case "Gemm.MultiplyTransposedA":
                 Gemm.MultiplyTransposedA(_a.AsSpan(0, 600 * 130), _b.AsSpan(0, 600 * 200), _c, 130, 200, 600, accumulate: true);
+                break;
+            case "Gemm.MultiplyTransposedAAndScatter":
+                Gemm.MultiplyTransposedAAndScatter(_a.AsSpan(0, 600 * 130), _b.AsSpan(0, 600 * 200), _c, 130, 200, 600, accumulate: true, _scatterTokens, _scatterTable);
                 break;
             case "Gemm.MultiplyPacked":
                 Gemm.MultiplyPacked(_a.AsSpan(0, 130 * 600), _b.AsSpan(0, Gemm.PackedLength(200, 600)), _c, 130, 200, 600, accumulate: true);
