@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace RnnGen.Kernels;
 
 // Where a parallel job's parts split their work: the time loops of generated models (bands of batch rows) and the large
-// products (bands of rows or columns of C). On a shared host one core often runs 5-20% slower than the other for
+// products (bands of rows or columns of C). On a shared host one core can run up to ~20% slower than the other for
 // seconds at a time, and an even split waits for the slow part. On this project's 2-vCPU VM the two bands of the
 // char-LM's time loops differed by 2-19% from one process to the next, and the two halves of its weight-gradient
 // product by up to 17%, not always the same core slower for both. So each kind of job (a product shape, or a batch
