@@ -91,7 +91,8 @@ public static class Embedding
         }
     }
 
-    private static int Validate(ReadOnlySpan<float> table, string tableName, ReadOnlySpan<int> tokens, int rowsLength, int size, string rowsName)
+    // The shapes of a table and of the rows looked up in it or added into it; returns the table's vocabulary.
+    internal static int Validate(ReadOnlySpan<float> table, string tableName, ReadOnlySpan<int> tokens, int rowsLength, int size, string rowsName)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
         if (table.Length % size != 0)

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace RnnGen.Kernels;
@@ -26,10 +25,10 @@ public static partial class Gemm
         int parts = KernelThreading.PartsFor(2.0 * m * n * k);
         if (parts == 1)
             return false;
-        parts = Math.Min(parts, MaxParts(form, m, n, k));
+        (int length, int group) = SplitAxis(form, m, n, k);
+        parts = Math.Min(parts, length / group);
         if (parts < 2)
             return false;
-        (int length, int group) = SplitAxis(form, m, n, k);
         long kind = PartBalance.ProductKind((int)form, m, n, k);
         // The caller blocks until every part is done, so pinning for the duration of the call is enough.
         fixed (float* pa = a, pb = b, pc = c)
@@ -38,26 +37,20 @@ public static partial class Gemm
             PartBalance.Split(kind, length, group, parts, job.Edges);
             if (!KernelThreading.TryRun(ref job, parts))
                 return false;
-            PartBalance.Update(kind, parts);
+            PartBalance.Update(kind, job.Edges, parts);
             return true;
         }
     }
 
-    // Flipped products split B's rows (columns of C) in row groups; panel products split the longer side of C, rows in
-    // row groups or columns in micro-panels, so that each part re-packs as little as possible; row-at-a-time products
-    // are not split.
-    private static int MaxParts(ProductForm form, int m, int n, int k)
-    {
-        if (m <= SmallRows && form != ProductForm.Packed)
-            return 1;
-        (int length, int group) = SplitAxis(form, m, n, k);
-        return length / group;
-    }
-
-    // The side of C a product is split along (its length) and the unit its bands come in (group).
+    // The side of C a product is split along (its length) and the unit its bands come in (group). Flipped products
+    // split B's rows (columns of C) in row groups; panel products split the longer side of C, rows in row groups or
+    // columns in micro-panels, so that each part re-packs as little as possible; row-at-a-time products (the length
+    // is their only group) are not split.
     private static (int Length, int Group) SplitAxis(ProductForm form, int m, int n, int k)
     {
-        if (form == ProductForm.TransposedB && m > SmallRows && Flips(m, n, k))
+        if (m <= SmallRows && form != ProductForm.Packed)
+            return (m, m);
+        if (form == ProductForm.TransposedB && Flips(m, n, k))
             return (n, TileRows);
         return m >= n ? (m, TileRows) : (n, PanelWidth);
     }
@@ -120,12 +113,7 @@ public static partial class Gemm
         public PartEdges Edges;
         public TokenScatter Scatter;
 
-        public readonly void Run(int part, int parts)
-        {
-            int first = Edges[part], last = Edges[part + 1];
-            long start = Stopwatch.GetTimestamp();
-            ComputeFma(Form, ref Unsafe.AsRef<float>(A), ref Unsafe.AsRef<float>(B), ref Unsafe.AsRef<float>(C), M, N, K, Accumulate, first, last, Scatter);
-            PartBalance.Record(part, last - first, Stopwatch.GetTimestamp() - start);
-        }
+        public readonly void Run(int part, int parts) =>
+            ComputeFma(Form, ref Unsafe.AsRef<float>(A), ref Unsafe.AsRef<float>(B), ref Unsafe.AsRef<float>(C), M, N, K, Accumulate, Edges[part], Edges[part + 1], Scatter);
     }
 }

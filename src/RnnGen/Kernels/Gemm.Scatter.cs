@@ -44,9 +44,7 @@ public static partial class Gemm
             Run(ProductForm.TransposedA, a, b, c, m, n, k, accumulate);
             return;
         }
-        if (table.Length % m != 0)
-            throw new ArgumentException($"The table length {table.Length} is not a multiple of the row width m = {m}.", nameof(table));
-        Embedding.ValidateTokens(tokens, table.Length / m, nameof(tokens));
+        Embedding.ValidateTokens(tokens, Embedding.Validate(table, nameof(table), tokens, a.Length, m, nameof(a)), nameof(tokens));
         fixed (int* pTokens = tokens)
         fixed (float* pTable = table)
             Run(ProductForm.TransposedA, a, b, c, m, n, k, accumulate, new TokenScatter(pTokens, pTable));

@@ -146,7 +146,7 @@ public static class KernelThreading
             PartBalance.Split(kind, batchSize, granularity: 2, parts, bands.Edges);
             if (TryRun(ref bands, parts))
             {
-                PartBalance.Update(kind, parts);
+                PartBalance.Update(kind, bands.Edges, parts);
                 return;
             }
         }
@@ -157,7 +157,7 @@ public static class KernelThreading
     private static (int Start, int End) Band(int rows, int part, int parts) =>
         ((int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts));
 
-    // A band of batch rows, run with splitting turned off on its thread and timed for the next split.
+    // A band of batch rows, run with splitting turned off on its thread.
     private struct BatchBands<TJob> : IParallelJob where TJob : struct, IBatchBandJob
     {
         public TJob Job;
@@ -168,14 +168,12 @@ public static class KernelThreading
             int first = Edges[part], rows = Edges[part + 1] - first;
             int threads = t_threads;
             t_threads = 1;
-            long start = Stopwatch.GetTimestamp();
             try
             {
                 Job.Run(first, rows);
             }
             finally
             {
-                PartBalance.Record(part, rows, Stopwatch.GetTimestamp() - start);
                 t_threads = threads;
             }
         }
@@ -334,12 +332,12 @@ public static class KernelThreading
                 Worker[] workers = s_workers;
                 for (int w = 0; w < parts - 1; w++)
                     workers[w].Wake();
-                job.Run(0, parts);
+                RunTimed(ref job, 0, parts);
                 for (int part = 1; part < parts; part++)
                 {
                     if (TryClaim(part, generation))
                     {
-                        job.Run(part, parts);
+                        RunTimed(ref job, part, parts);
                         Interlocked.Increment(ref Steals);
                         Interlocked.Decrement(ref s_remaining);
                     }
@@ -356,6 +354,14 @@ public static class KernelThreading
                 Slot<TJob>.Job = default;
                 Volatile.Write(ref s_owner, 0);
             }
+        }
+
+        // Every part is timed, for the jobs whose next split follows their parts' speeds (PartBalance).
+        private static void RunTimed<TJob>(ref TJob job, int part, int parts) where TJob : struct, IParallelJob
+        {
+            long start = Stopwatch.GetTimestamp();
+            job.Run(part, parts);
+            PartBalance.Record(part, Stopwatch.GetTimestamp() - start);
         }
 
         // Exactly one thread claims each part of a job. A claim made with a stale generation fails, since the part was
@@ -419,7 +425,9 @@ public static class KernelThreading
                     int parts = (int)(job & PartMask);
                     if (_part < parts && TryClaim(_part, _seen))
                     {
+                        long start = Stopwatch.GetTimestamp();
                         s_body(_part, parts);
+                        PartBalance.Record(_part, Stopwatch.GetTimestamp() - start);
                         Interlocked.Decrement(ref s_remaining);
                     }
                 }

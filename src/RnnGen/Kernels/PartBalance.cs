@@ -32,8 +32,8 @@ internal static class PartBalance
     private static readonly double[][] s_speeds = CreateTables();
     private static int s_nextKind;
 
-    // The last run's work units, elapsed ticks and thread per part, written by the parts and read by the owner after.
-    private static readonly int[] s_units = new int[KernelThreading.MaxThreads];
+    // The last run's elapsed ticks and thread per part, written as each part ends (by the worker pool, for every job)
+    // and read by the owner of a balanced job after its run.
     private static readonly long[] s_ticks = new long[KernelThreading.MaxThreads];
     private static readonly int[] s_threads = new int[KernelThreading.MaxThreads];
 
@@ -81,23 +81,23 @@ internal static class PartBalance
         edges[parts] = length;
     }
 
-    /// <summary>Records that part <paramref name="part"/> did <paramref name="units"/> units of work in <paramref name="ticks"/> Stopwatch ticks.</summary>
-    public static void Record(int part, int units, long ticks)
+    /// <summary>Records that part <paramref name="part"/> of the job just run took <paramref name="ticks"/> Stopwatch ticks on the calling thread.</summary>
+    public static void Record(int part, long ticks)
     {
-        s_units[part] = units;
         s_ticks[part] = ticks;
         s_threads[part] = Environment.CurrentManagedThreadId;
     }
 
     /// <summary>
-    /// Folds the run of <paramref name="kind"/> just finished into its speeds, unless one thread ran several parts (the
-    /// owner takes a part no worker claimed in time, and its time then says nothing about the worker).
+    /// Folds the run of <paramref name="kind"/> just finished, split at <paramref name="edges"/>, into its speeds, unless
+    /// one thread ran several parts (the owner takes a part no worker claimed in time, and its time then says nothing
+    /// about the worker).
     /// </summary>
     /// <remarks>
     /// Called by the job's owner after the workers are released, so another thread's job may be recording meanwhile;
     /// that mixes at most one measurement, which the bounds above keep harmless.
     /// </remarks>
-    public static void Update(long kind, int parts)
+    public static void Update(long kind, ReadOnlySpan<int> edges, int parts)
     {
         Span<double> speed = stackalloc double[parts];
         double mean = 0;
@@ -108,7 +108,7 @@ internal static class PartBalance
                 if (s_threads[q] == s_threads[p])
                     return;
             }
-            speed[p] = s_units[p] / (double)Math.Max(1, s_ticks[p]);
+            speed[p] = (edges[p + 1] - edges[p]) / (double)Math.Max(1, s_ticks[p]);
             mean += speed[p] / parts;
         }
         if (!(mean > 0))

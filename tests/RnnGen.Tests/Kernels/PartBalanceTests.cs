@@ -66,9 +66,9 @@ public sealed class PartBalanceTests
             var edges = new int[3];
 
             // Both parts recorded by the same thread (the owner stole part 1): no update.
-            PartBalance.Record(0, 16, 400);
-            PartBalance.Record(1, 16, 100);
-            PartBalance.Update(kind, 2);
+            PartBalance.Record(0, 400);
+            PartBalance.Record(1, 100);
+            PartBalance.Update(kind, EvenHalves, 2);
             PartBalance.Split(kind, 1000, 2, 2, edges);
             Assert.Equal(500, edges[1]);
 
@@ -131,13 +131,16 @@ public sealed class PartBalanceTests
             Gemm.MultiplyTransposedA(a, b, c, m, n, k, accumulate: true);
     }
 
+    private static readonly int[] EvenHalves = [0, 16, 32];
+
+    // A run split 16/16 whose part 0 took slowTicks on this thread and part 1 fastTicks on another.
     private static void RecordOnTwoThreads(long kind, long slowTicks, long fastTicks)
     {
-        PartBalance.Record(0, 16, slowTicks);
-        var worker = new Thread(() => PartBalance.Record(1, 16, fastTicks));
+        PartBalance.Record(0, slowTicks);
+        var worker = new Thread(() => PartBalance.Record(1, fastTicks));
         worker.Start();
         worker.Join();
-        PartBalance.Update(kind, 2);
+        PartBalance.Update(kind, EvenHalves, 2);
     }
 
     private static float[] Filled(int length, ref RnnRandom random)
